@@ -105,3 +105,52 @@ func Build(ctx context.Context, o Options) (string, error) {
 	}
 	return out, nil
 }
+
+// Stale reports whether the artifact at output is missing or older than any
+// Go source, go.mod or go.sum file in dir (not recursing into sub-folders that
+// hold their own SKILL.md). Callers use it to rebuild before running.
+func Stale(dir, output string) (bool, error) {
+	if !filepath.IsAbs(output) {
+		output = filepath.Join(dir, output)
+	}
+	st, err := os.Stat(output)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", output, err)
+	}
+	stale := false
+	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != dir {
+				if _, err := os.Stat(filepath.Join(p, "SKILL.md")); err == nil {
+					return filepath.SkipDir
+				}
+				if n := d.Name(); n == "testdata" || strings.HasPrefix(n, ".") {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		n := d.Name()
+		if strings.HasSuffix(n, ".go") || n == "go.mod" || n == "go.sum" {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if info.ModTime().After(st.ModTime()) {
+				stale = true
+				return filepath.SkipAll
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("check %s: %w", dir, err)
+	}
+	return stale, nil
+}

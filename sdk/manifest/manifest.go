@@ -1,15 +1,12 @@
-// Package manifest parses and validates SKILL.md: YAML frontmatter that stays
-// valid under the open Agent Skills spec, platform fields under metadata, and
-// the structured sections of the markdown body (## Requires, ## Input,
-// ## Output). Authors, the host, the marketplace and reload all use it, so a
-// skill means the same thing everywhere.
 package manifest
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 // Runtime says how a skill runs.
@@ -42,13 +39,19 @@ type Manifest struct {
 
 	// Body sections.
 	Requires     []Requirement   // ## Requires: the skills this skill may call, and its dependencies
-	InputSchema  json.RawMessage // ## Input: JSON Schema of the input (nil for instructions skills without it)
-	OutputSchema json.RawMessage // ## Output: optional JSON Schema of the output
+	InputSchema  json.RawMessage // ## Input: JSON Schema of the input, compacted (nil for instructions skills without it)
+	OutputSchema json.RawMessage // ## Output: optional JSON Schema of the output, compacted
 	Body         string          // the markdown body after the frontmatter
 
 	// Where it came from.
 	File string // path of SKILL.md as given to Parse (used in errors)
 	Dir  string // folder holding SKILL.md ("" when parsed from bytes without a folder)
+
+	// Compiled schemas, cached by Parse so that the host validates every call
+	// without compiling again. A jsonschema.Resolved is read-only once built,
+	// so sharing it between goroutines is safe.
+	inputResolved  *jsonschema.Resolved
+	outputResolved *jsonschema.Resolved
 }
 
 // Requirement is one bullet of ## Requires: "name constraint".
@@ -65,25 +68,18 @@ type Error struct {
 	File string
 	Line int
 	Msg  string
+	Err  error // the underlying cause, when there is one (a read error, for errors.Is)
 }
 
+// Error formats the problem as "file:line: msg", the form editors and
+// terminals turn into a link.
 func (e *Error) Error() string {
 	if e.Line > 0 {
-		return e.File + ":" + itoa(e.Line) + ": " + e.Msg
+		return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 	}
 	return e.File + ": " + e.Msg
 }
 
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
+// Unwrap returns the underlying cause, so errors.Is(err, fs.ErrNotExist)
+// works on what Load returns.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,358 @@
+package wasm
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/skillsdev/skills/host/engine"
+	"github.com/skillsdev/skills/sdk/wire"
+)
+
+// The host module that instrumented code calls at its checks. Guests do not
+// import it themselves; ABI.md reserves the name.
+const (
+	tickModule = "skills.internal"
+	tickFunc   = "tick"
+)
+
+// maxSleep bounds one WASI sleep, so a guest asleep in time.Sleep still
+// reaches a check (and so its deadline) this often.
+const maxSleep = 10 * time.Millisecond
+
+// skill is a loaded module and its instances. It implements engine.Skill.
+type skill struct {
+	name     string
+	spec     engine.Spec
+	eng      *Engine
+	log      *slog.Logger
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	modCfg   wazero.ModuleConfig
+	memLimit uint64
+	metered  bool
+
+	// sem holds a token per running call (or instance being made), so at
+	// most cap(sem) instances exist; idle holds the instances not in use.
+	sem  chan struct{}
+	idle chan *instance
+
+	// instances maps a guest module to its instance, for the host functions,
+	// which wazero hands the calling module.
+	instances sync.Map
+
+	closed    atomic.Bool // no new calls
+	killed    atomic.Bool // running guests stop at their next check
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ engine.Skill = (*skill)(nil)
+
+func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bin []byte, digest string) (*skill, error) {
+	s := &skill{
+		name:     name,
+		spec:     spec,
+		eng:      e,
+		log:      spec.Logger,
+		memLimit: spec.MemoryLimit,
+		sem:      make(chan struct{}, e.opts.MaxInstances),
+		idle:     make(chan *instance, e.opts.MaxInstances),
+	}
+	if s.log == nil {
+		s.log = e.log
+	}
+	if s.memLimit == 0 {
+		s.memLimit = e.opts.MemoryLimit
+	}
+	if s.memLimit > 4<<30 {
+		s.memLimit = 4 << 30 // the most a 32-bit memory can address
+	}
+
+	code, metered := e.metered(name, bin, digest)
+	compiled, rt, err := s.compile(ctx, code, metered)
+	if err != nil && metered {
+		// The instrumented module failed where the original might not: try
+		// the original, so the error names the module's fault, or so that
+		// a module the instrumentation broke still runs.
+		var err2 error
+		compiled, rt, err2 = s.compile(ctx, bin, false)
+		if err2 != nil {
+			return nil, err2
+		}
+		e.log.Error("wasm: instrumented module does not compile; using wazero's termination checks", "skill", name, "err", err)
+		metered, err = false, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.rt, s.compiled, s.metered = rt, compiled, metered
+	if err := s.start(ctx); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	return s, nil
+}
+
+// compile makes the skill's runtime and compiles code in it. Without
+// metering the runtime stops runaway guests itself (WithCloseOnContextDone).
+func (s *skill) compile(ctx context.Context, code []byte, metered bool) (wazero.CompiledModule, wazero.Runtime, error) {
+	cfg := wazero.NewRuntimeConfig().
+		WithCompilationCache(s.eng.cache).
+		WithCloseOnContextDone(!metered)
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	compiled, err := rt.CompileModule(ctx, code)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, nil, fmt.Errorf("compile %s: %w", s.spec.Artifact, err)
+	}
+	return compiled, rt, nil
+}
+
+// start checks the module against the ABI, provides its imports and makes
+// the first instance.
+func (s *skill) start(ctx context.Context) error {
+	if err := checkModule(s.compiled, s.metered, s.memLimit); err != nil {
+		return fmt.Errorf("%s: %w", s.spec.Artifact, err)
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.rt); err != nil {
+		return fmt.Errorf("instantiate WASI: %w", err)
+	}
+	_, err := s.rt.NewHostModuleBuilder(wire.HostModule).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(s.hostCall), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(wire.ImportCall).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(s.hostResult), []api.ValueType{i32}, nil).Export(wire.ImportResult).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(s.hostLog), []api.ValueType{i32, i32, i32}, nil).Export(wire.ImportLog).
+		Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("instantiate host module: %w", err)
+	}
+	if s.metered {
+		_, err := s.rt.NewHostModuleBuilder(tickModule).
+			NewFunctionBuilder().WithGoFunction(api.GoFunc(s.tick), nil, nil).Export(tickFunc).
+			Instantiate(ctx)
+		if err != nil {
+			return fmt.Errorf("instantiate check module: %w", err)
+		}
+	}
+	s.modCfg = wazero.NewModuleConfig().
+		WithName(""). // instances are anonymous: several live in one runtime
+		WithStartFunctions("_initialize").
+		WithSysWalltime().
+		WithSysNanotime().
+		WithNanosleep(func(ns int64) { time.Sleep(min(time.Duration(ns), maxSleep)) }).
+		WithRandSource(rand.Reader)
+
+	s.sem <- struct{}{}
+	inst, err := s.newInstance(ctx)
+	if err != nil {
+		<-s.sem
+		return err
+	}
+	s.release(inst)
+	return nil
+}
+
+// Call implements engine.Skill.
+func (s *skill) Call(ctx context.Context, input []byte) ([]byte, error) {
+	inst, werr := s.acquire(ctx)
+	if werr != nil {
+		return nil, werr
+	}
+	out, werr := inst.call(ctx, input)
+	s.release(inst)
+	if werr != nil {
+		return nil, werr
+	}
+	return out, nil
+}
+
+// Warm implements engine.Skill: it makes a new instance and keeps it.
+func (s *skill) Warm(ctx context.Context) error {
+	if werr := s.token(ctx); werr != nil {
+		return werr
+	}
+	inst, werr := s.newInstance(ctx)
+	if werr != nil {
+		<-s.sem
+		return werr
+	}
+	s.release(inst)
+	return nil
+}
+
+// token waits for the right to run a call.
+func (s *skill) token(ctx context.Context) *wire.Error {
+	if s.closed.Load() {
+		return s.closedError()
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctxError(ctx, s.name)
+		}
+	}
+	if s.closed.Load() {
+		<-s.sem
+		return s.closedError()
+	}
+	return nil
+}
+
+// acquire returns an idle instance, or a new one when there is none.
+func (s *skill) acquire(ctx context.Context) (*instance, *wire.Error) {
+	if werr := s.token(ctx); werr != nil {
+		return nil, werr
+	}
+	select {
+	case inst := <-s.idle:
+		return inst, nil
+	default:
+	}
+	inst, werr := s.newInstance(ctx)
+	if werr != nil {
+		<-s.sem
+		return nil, werr
+	}
+	return inst, nil
+}
+
+// release returns an instance to the pool, or closes it if it failed.
+func (s *skill) release(inst *instance) {
+	if inst.broken || s.closed.Load() {
+		inst.close()
+	} else {
+		select {
+		case s.idle <- inst:
+		default:
+			inst.close()
+		}
+	}
+	<-s.sem
+}
+
+func (s *skill) closedError() *wire.Error {
+	return &wire.Error{Code: wire.CodeNotFound, Skill: s.name, Message: "skill is closed"}
+}
+
+// Close implements engine.Skill: new calls are refused at once, running
+// calls may finish until ctx is done, then they are stopped and the runtime
+// (every instance and the compiled code) is released.
+func (s *skill) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		held := 0
+	wait:
+		for held < cap(s.sem) {
+			select {
+			case s.sem <- struct{}{}:
+				held++
+			case <-ctx.Done():
+				break wait
+			}
+		}
+		s.killed.Store(true)
+		for {
+			select {
+			case inst := <-s.idle:
+				inst.close()
+				continue
+			default:
+			}
+			break
+		}
+		if err := s.rt.Close(context.WithoutCancel(ctx)); err != nil {
+			s.closeErr = fmt.Errorf("close %s: %w", s.name, err)
+		}
+		for ; held > 0; held-- {
+			<-s.sem // let callers that raced with Close see it closed
+		}
+		s.eng.forget(s)
+	})
+	return s.closeErr
+}
+
+// The host functions. wazero passes each the context of the guest call it
+// serves (the ctx given to Skill.Call), which is handed on to the
+// Callbacks unchanged: that is how the call chain and deadline travel.
+
+func (s *skill) instanceOf(mod api.Module) *instance {
+	if v, ok := s.instances.Load(mod); ok {
+		return v.(*instance)
+	}
+	panic(abiFault("host function called outside a skill call"))
+}
+
+// hostCall implements the import call(kind, name_ptr, name_len, in_ptr, in_len) -> len.
+func (s *skill) hostCall(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := s.instanceOf(mod)
+	kind := uint32(stack[0])
+	name, ok1 := inst.memory.Read(uint32(stack[1]), uint32(stack[2]))
+	in, ok2 := inst.memory.Read(uint32(stack[3]), uint32(stack[4]))
+	if !ok1 || !ok2 {
+		panic(abiFault("call: name or input lies outside guest memory"))
+	}
+	callee := string(name)
+	input := append([]byte(nil), in...) // the callee may keep it; guest memory changes
+	var out []byte
+	var err error
+	cb := s.spec.Callbacks
+	switch {
+	case kind != wire.KindTool && kind != wire.KindSkill:
+		panic(abiFault(fmt.Sprintf("call: unknown kind %d", kind)))
+	case cb == nil:
+		err = &wire.Error{Code: wire.CodeNotFound, Skill: callee, Message: "the host offers no tools or skills"}
+	case kind == wire.KindTool:
+		out, err = cb.CallTool(ctx, callee, input)
+	default:
+		out, err = cb.CallSkill(ctx, callee, input)
+	}
+	inst.setPending(out, err)
+	stack[0] = uint64(len(inst.pending))
+}
+
+// hostResult implements the import result(ptr): it copies the pending
+// result of the last call into guest memory.
+func (s *skill) hostResult(_ context.Context, mod api.Module, stack []uint64) {
+	inst := s.instanceOf(mod)
+	if !inst.memory.Write(uint32(stack[0]), inst.pending) {
+		panic(abiFault("result: destination lies outside guest memory"))
+	}
+	inst.clearPending()
+}
+
+// hostLog implements the import log(level, ptr, len).
+func (s *skill) hostLog(ctx context.Context, mod api.Module, stack []uint64) {
+	msg, ok := mod.Memory().Read(uint32(stack[1]), uint32(stack[2]))
+	if !ok {
+		panic(abiFault("log: message lies outside guest memory"))
+	}
+	level := slog.Level(int32(uint32(stack[0])))
+	if cb := s.spec.Callbacks; cb != nil {
+		cb.Log(ctx, level, string(msg))
+		return
+	}
+	s.log.Log(ctx, level, string(msg), "skill", s.name)
+}
+
+// tick is what instrumented code calls every checkInterval loop iterations
+// and function entries: it ends a call whose deadline passed, or whose skill
+// is being closed.
+func (s *skill) tick(ctx context.Context, _ []uint64) {
+	if err := ctx.Err(); err != nil {
+		panic(err)
+	}
+	if s.killed.Load() {
+		panic(&wire.Error{Code: wire.CodeCanceled, Skill: s.name, Message: "skill closed during the call"})
+	}
+}

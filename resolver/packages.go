@@ -1,0 +1,346 @@
+package resolver
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// pkg is everything the solver knows about one package name, plus its
+// slice of the solver state.
+type pkg struct {
+	id       pkgID
+	name     string
+	versions []*semver.Version // ascending
+	cands    []Candidate       // parallel to versions
+	all      bitset            // every known version
+	// allowed holds the versions a non-exact requirement may match: not
+	// yanked, or yanked but locked or pinned. ok adds the yanked versions
+	// named exactly by a requirement seen so far: what a decision may pick.
+	allowed   bitset
+	ok        bitset
+	locked    int // version index, or -1
+	pinned    int // version index, or -1
+	pinnedVer *semver.Version
+
+	reqs    [][]Requirement // per version, normalized; nil until fetched
+	fetched []bool
+	depIncs [][]int32 // per version: its dependency incompatibilities, once built
+	cover   [][]int32 // per version: dependency incompatibilities whose run covers it
+	built   []bool
+	sets    map[*parsedConstraint]bitset // requirement sets, by constraint
+	rel     []int                        // indexes of release versions, built on first use
+	pre     []int                        // indexes of prerelease versions, built with rel
+	relKeys [][3]uint64                  // major, minor, patch of each release version, built with rel
+
+	// Solver state.
+	assigns  []int32 // indexes into solver.assigns, oldest first
+	decided  int     // version index, or -1
+	incs     []int32 // incompatibilities mentioning this package
+	inQueue  bool    // pending for decision making
+	selfDeps []bool  // per version: requires itself (a cycle, reported after solving)
+}
+
+func (p *pkg) n() int { return len(p.versions) }
+
+func (p *pkg) acc(s *solver) (term, bool) {
+	if len(p.assigns) == 0 {
+		return term{}, false
+	}
+	return s.assigns[p.assigns[len(p.assigns)-1]].acc, true
+}
+
+// lookup returns the package called name, loading its versions on first use.
+func (s *solver) lookup(name string) (*pkg, error) {
+	if id, ok := s.byName[name]; ok {
+		return s.pkgs[id], nil
+	}
+	list, err := s.src.Versions(s.ctx, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("resolve: list versions of %s: %w", name, err)
+	}
+	if err != nil {
+		list = nil
+	}
+	cands := make([]Candidate, 0, len(list))
+	for _, c := range list {
+		if c.Version == nil {
+			return nil, fmt.Errorf("resolve: list versions of %s: a candidate has no version", name)
+		}
+		cands = append(cands, c)
+	}
+	if !sort.SliceIsSorted(cands, func(i, j int) bool { return cands[i].Version.LessThan(cands[j].Version) }) {
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Version.LessThan(cands[j].Version) })
+	}
+	for i := 1; i < len(cands); i++ {
+		if cands[i].Version.Equal(cands[i-1].Version) {
+			return nil, fmt.Errorf("resolve: list versions of %s: version %s is listed twice (%q and %q)",
+				name, cands[i].Version, cands[i-1].Version.Original(), cands[i].Version.Original())
+		}
+	}
+	p := s.newPkg(name, cands)
+	if v := s.opts.Locked[name]; v != nil {
+		p.locked = p.index(v)
+	}
+	if v := s.opts.Pinned[name]; v != nil {
+		p.pinned, p.pinnedVer = p.index(v), v
+	}
+	for i, c := range cands {
+		if !c.Yanked || i == p.locked || i == p.pinned {
+			p.allowed.set(i)
+			p.ok.set(i)
+		}
+	}
+	if p.pinnedVer != nil && p.n() > 0 {
+		// The pin forbids every other version. When the pinned version is
+		// unknown that is all of them, which the explanation says.
+		other := p.all
+		if p.pinned >= 0 {
+			other = s.a.andNot(p.all, s.a.singleton(p.n(), p.pinned))
+		}
+		if !other.empty() {
+			in := s.a.newIncompat()
+			in.terms = []term{{pkg: p.id, pos: true, set: other}}
+			in.kind, in.note = causePinned, p.pinnedVer.String()
+			s.addIncompat(in)
+		}
+	}
+	return p, nil
+}
+
+func (s *solver) newPkg(name string, cands []Candidate) *pkg {
+	n := len(cands)
+	p := &pkg{
+		id:       pkgID(len(s.pkgs)),
+		name:     name,
+		versions: make([]*semver.Version, n),
+		cands:    cands,
+		all:      s.a.full(n),
+		allowed:  make(bitset, (n+63)/64),
+		ok:       make(bitset, (n+63)/64),
+		locked:   -1,
+		pinned:   -1,
+		reqs:     make([][]Requirement, n),
+		fetched:  make([]bool, n),
+		depIncs:  make([][]int32, n),
+		cover:    make([][]int32, n),
+		built:    make([]bool, n),
+		selfDeps: make([]bool, n),
+		sets:     map[*parsedConstraint]bitset{},
+		decided:  -1,
+	}
+	for i, c := range cands {
+		p.versions[i] = c.Version
+	}
+	s.pkgs = append(s.pkgs, p)
+	if name != "" && pkgID(len(s.pkgs)-1) != rootID {
+		s.byName[name] = p.id
+	}
+	return p
+}
+
+// index finds v among the versions, or -1.
+func (p *pkg) index(v *semver.Version) int {
+	i := sort.Search(p.n(), func(i int) bool { return !p.versions[i].LessThan(v) })
+	if i < p.n() && p.versions[i].Equal(v) {
+		return i
+	}
+	return -1
+}
+
+// normalize checks a requirement and fills in Constraint and Raw.
+func normalize(r Requirement) (Requirement, error) {
+	if strings.TrimSpace(r.Name) == "" {
+		return r, errors.New("a requirement has no package name")
+	}
+	r.Raw = strings.TrimSpace(r.Raw)
+	if r.Constraint == nil {
+		raw := r.Raw
+		if raw == "" {
+			raw = "*"
+		}
+		c, err := semver.NewConstraint(raw)
+		if err != nil {
+			return r, fmt.Errorf("requirement %s %q: %w", r.Name, r.Raw, err)
+		}
+		r.Constraint = c
+	}
+	if r.Raw == "" {
+		r.Raw = r.Constraint.String()
+	}
+	return r, nil
+}
+
+// exactVersion returns the version an exact constraint ("=1.2.3", "1.2.3",
+// "v1.2.3") names.
+func exactVersion(raw string) (*semver.Version, bool) {
+	s := strings.TrimSpace(raw)
+	s = strings.TrimSpace(strings.TrimPrefix(s, "="))
+	s = strings.TrimPrefix(s, "v")
+	v, err := semver.StrictNewVersion(s)
+	return v, err == nil
+}
+
+// constraintSet returns the versions of p that requirement r accepts: those
+// Check accepts, minus yanked ones unless locked, pinned, or named exactly.
+func (s *solver) constraintSet(p *pkg, r Requirement) bitset {
+	pc := s.parseConstraint(r.Raw, r.Constraint)
+	if pc.exact != nil {
+		return s.exactSet(p, pc)
+	}
+	if set, ok := p.sets[pc]; ok {
+		return set
+	}
+	set := s.a.and(s.matchSet(p, pc, r.Constraint), p.allowed)
+	p.sets[pc] = set
+	return set
+}
+
+// exactSet is constraintSet for an exact requirement ("=1.2.3"): at most
+// its own version, which it may take even when yanked. These are cheap to
+// build and rarely shared, so they are not cached.
+func (s *solver) exactSet(p *pkg, pc *parsedConstraint) bitset {
+	set := s.a.bits(p.n())
+	var i int
+	if pc.exact.Prerelease() == "" {
+		rel := p.releases()
+		j := p.releaseLowerBound(pc.exact)
+		if j == len(rel) {
+			return set
+		}
+		i = rel[j]
+	} else if i = p.index(pc.exact); i < 0 {
+		return set
+	}
+	if p.versions[i].Equal(pc.exact) && pc.c.Check(p.versions[i]) {
+		set.set(i)
+		p.ok.set(i)
+	}
+	return set
+}
+
+// requirements returns the normalized requirements of version i of p.
+func (s *solver) requirements(p *pkg, i int) ([]Requirement, error) {
+	if p.fetched[i] {
+		return p.reqs[i], nil
+	}
+	raw, err := s.src.Requirements(s.ctx, p.name, p.versions[i])
+	if err != nil {
+		return nil, fmt.Errorf("resolve: requirements of %s %s: %w", p.name, p.versions[i], err)
+	}
+	reqs := raw
+	for j, r := range raw {
+		nr, err := normalize(r)
+		if err != nil {
+			return nil, fmt.Errorf("resolve: requirements of %s %s: %w", p.name, p.versions[i], err)
+		}
+		if nr != r {
+			if &reqs[0] == &raw[0] { // copy before the first change: the slice is the source's
+				reqs = append([]Requirement(nil), raw...)
+			}
+			reqs[j] = nr
+		}
+	}
+	p.reqs[i], p.fetched[i] = reqs, true
+	return reqs, nil
+}
+
+// hasReq reports whether version i of p has a requirement identical to r.
+func (s *solver) hasReq(p *pkg, i int, r Requirement) (bool, error) {
+	reqs, err := s.requirements(p, i)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range reqs {
+		if o.Name == r.Name && o.Raw == r.Raw {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// covering finds an existing dependency incompatibility of p whose run
+// covers version i and states requirement r.
+func (s *solver) covering(p *pkg, i int, q *pkg, r Requirement) (int32, bool) {
+	for _, id := range p.cover[i] {
+		if dep := s.incs[id].terms[1]; dep.pkg == q.id && dep.label == r.Raw {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// dependencies returns the dependency incompatibilities of version i of p,
+// building them on first use. Like pub's package lister, each dependency is
+// widened to the run of adjacent versions that declare the very same
+// requirement, so one incompatibility speaks for all of them ("foo >=1.2.0
+// depends on bar ^2"), which keeps learning and explanations short.
+func (s *solver) dependencies(p *pkg, i int) ([]int32, error) {
+	if p.built[i] {
+		return p.depIncs[i], nil
+	}
+	reqs, err := s.requirements(p, i)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int32
+	for _, r := range reqs {
+		if r.Name == p.name && p.id != rootID {
+			p.selfDeps[i] = true // a cycle of one; reported after solving
+			continue
+		}
+		q, err := s.lookup(r.Name)
+		if err != nil {
+			return nil, err
+		}
+		if id, ok := s.covering(p, i, q, r); ok {
+			ids = append(ids, id)
+			continue
+		}
+		lo, hi := i, i
+		if p.id != rootID {
+			for lo > 0 {
+				same, err := s.hasReq(p, lo-1, r)
+				if err != nil {
+					return nil, err
+				}
+				if !same {
+					break
+				}
+				lo--
+			}
+			for hi+1 < p.n() {
+				same, err := s.hasReq(p, hi+1, r)
+				if err != nil {
+					return nil, err
+				}
+				if !same {
+					break
+				}
+				hi++
+			}
+		}
+		depender := s.a.bits(p.n())
+		for j := lo; j <= hi; j++ {
+			depender.set(j)
+		}
+		dependee := s.constraintSet(q, r)
+		dep := term{pkg: q.id, pos: false, set: dependee, label: r.Raw}
+		in := s.a.newIncompat()
+		in.terms = append(s.a.termSlice(2), term{pkg: p.id, pos: true, set: depender}, dep)
+		in.kind = causeDependency
+		if dependee.empty() {
+			in.note = s.yankedNote(q, dep)
+		}
+		id := s.addIncompat(in)
+		for j := lo; j <= hi; j++ {
+			p.cover[j] = append(p.cover[j], id)
+		}
+		ids = append(ids, id)
+	}
+	p.depIncs[i], p.built[i] = ids, true
+	return ids, nil
+}
