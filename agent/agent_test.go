@@ -358,6 +358,19 @@ func TestBudgets(t *testing.T) {
 	}
 }
 
+func TestOptionsSinkAndLog(t *testing.T) {
+	var log, stream bytes.Buffer
+	res, err := agent.Run(context.Background(), script(call("wordcount", `{"text":"a"}`)), newTools(t), "t",
+		agent.Options{Log: audit.NewWriter(&log), OnEvent: audit.StreamTo(&stream), RunID: "r9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := audit.Check(&log)
+	if err != nil || sum.Events != len(res.Events) || sum.Last.RunID != "r9" || strings.Count(stream.String(), "\n") != len(res.Events) {
+		t.Fatalf("log %+v, %v; stream:\n%s", sum, err, stream.String())
+	}
+}
+
 func TestOutputTokenCapFollowsTokenBudget(t *testing.T) {
 	m := script(scripted.Turn{Content: "ok"})
 	if _, err := agent.Run(context.Background(), m, nil, "t", agent.Options{MaxTokens: 100, MaxOutputTokens: 500}); err != nil {
@@ -565,6 +578,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		{"no model", nil, "t", agent.Options{}, "no model"},
 		{"empty task", m, "  ", agent.Options{}, "empty task"},
 		{"negative", m, "t", agent.Options{MaxTurns: -1}, "negative"},
+		{"recorder and sink", m, "t", agent.Options{Recorder: &agent.Recorder{}, OnEvent: func(audit.Event) {}}, "either Recorder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

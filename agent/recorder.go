@@ -95,6 +95,9 @@ func (r *Recorder) Emit(typ string, data any) (audit.Event, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.log == nil {
+		return audit.Event{}, fmt.Errorf("agent: record %s: the recorder was not made by NewRecorder", typ)
+	}
 	ev, err := r.log.Append(r.clock(), r.runID, typ, raw)
 	if err != nil {
 		return audit.Event{}, fmt.Errorf("agent: record %s: %w", typ, err)

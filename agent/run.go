@@ -44,9 +44,14 @@ type Options struct {
 	Timeout         time.Duration // wall clock for the run; 0 means none
 	Deadline        time.Time     // wall-clock end of the run; zero means none (the earlier of Timeout and Deadline applies)
 	MaxResultBytes  int           // tool output passed to the model; 0 means DefaultMaxResultBytes
-	// Recorder records the run's events; nil means a fresh in-memory one
-	// (the events are still in Result.Events). Pass one to write a log,
-	// stream events, or let the host and reloader report into the run.
+	// OnEvent, Log and RunID configure the run's own recorder (see
+	// RecorderOptions): OnEvent streams each event live (for example
+	// audit.StreamTo(os.Stderr)), Log appends them to an audit log.
+	OnEvent func(audit.Event)
+	Log     *audit.Writer
+	RunID   string
+	// Recorder, instead of the three fields above, is a recorder made by the
+	// caller, so that others (the host, the reloader) can emit into the run.
 	Recorder *Recorder
 	// Clock drives the wall-clock budget and durations; nil means time.Now.
 	Clock func() time.Time
@@ -134,6 +139,8 @@ func newRunner(model Model, tools ToolSet, task string, o Options) (*runner, err
 		return nil, errors.New("agent: run: no model")
 	case strings.TrimSpace(task) == "":
 		return nil, errors.New("agent: run: empty task")
+	case o.Recorder != nil && (o.OnEvent != nil || o.Log != nil || o.RunID != ""):
+		return nil, errors.New("agent: run: set either Recorder or OnEvent/Log/RunID, not both")
 	case o.MaxTurns < 0, o.MaxToolCalls < 0, o.MaxTokens < 0, o.MaxOutputTokens < 0, o.Timeout < 0, o.MaxResultBytes < 0:
 		return nil, errors.New("agent: run: negative budget in options")
 	}
@@ -161,7 +168,7 @@ func newRunner(model Model, tools ToolSet, task string, o Options) (*runner, err
 	}
 	if r.rec == nil {
 		var err error
-		if r.rec, err = NewRecorder(RecorderOptions{Clock: o.Clock}); err != nil {
+		if r.rec, err = NewRecorder(RecorderOptions{Log: o.Log, RunID: o.RunID, OnEvent: o.OnEvent, Clock: o.Clock}); err != nil {
 			return nil, err
 		}
 	}
@@ -425,6 +432,13 @@ func parseArguments(args string) (json.RawMessage, error) {
 	if trimmed == "" {
 		return json.RawMessage("{}"), nil
 	}
+	if json.Valid([]byte(trimmed)) {
+		if trimmed[0] != '{' {
+			return nil, fmt.Errorf("arguments must be a JSON object, got %s", jsonKind(trimmed[0]))
+		}
+		return json.RawMessage(trimmed), nil
+	}
+	// Decode only to learn what is wrong and where.
 	var v json.RawMessage
 	if err := json.Unmarshal([]byte(trimmed), &v); err != nil {
 		var se *json.SyntaxError
@@ -433,10 +447,7 @@ func parseArguments(args string) (json.RawMessage, error) {
 		}
 		return nil, fmt.Errorf("arguments are not valid JSON: %v", err)
 	}
-	if trimmed[0] != '{' {
-		return nil, fmt.Errorf("arguments must be a JSON object, got %s", jsonKind(trimmed[0]))
-	}
-	return json.RawMessage(trimmed), nil
+	return nil, errors.New("arguments are not valid JSON")
 }
 
 func jsonKind(c byte) string {

@@ -25,19 +25,31 @@ func req(name, raw string) Requirement {
 
 func pname(i int) string { return fmt.Sprintf("p%03d", i) }
 
-// chainMissing: p000 .. p199, versions 1.0.0 .. 99.0.0. Version k of level
-// i requires level i+1 ">=k.0.0"; level 199 requires p200, which does not
-// exist. Every requirement differs, so no two versions share an
-// incompatibility, and chronological backtracking faces 99^200 paths.
-func chainMissing() (*memSource, []Requirement) {
+// chainMissing: p000 .. p199, versions 1.0.0 .. 99.0.0; every version of
+// level i requires level i+1 ">=1.0.0", and level 199 requires p200, which
+// does not exist. Chronological backtracking faces 99^200 paths; PubGrub
+// learns that every version of p199, then p198, ... is forbidden.
+func chainMissing() (*memSource, []Requirement) { return chain(false) }
+
+// chainMissingDistinct is chainMissing where version k of each level
+// requires the next level ">=k.0.0": no two versions share a requirement,
+// so nothing can be learned for a range of versions at once, and the
+// explanation names every version (about 20,000 derivations).
+func chainMissingDistinct() (*memSource, []Requirement) { return chain(true) }
+
+func chain(distinct bool) (*memSource, []Requirement) {
 	src := newMemSource()
 	const levels, versions = 200, 99
 	for i := 0; i < levels; i++ {
 		for k := 1; k <= versions; k++ {
-			src.add(pname(i), ver(k), false, nil, req(pname(i+1), ">="+ver(k)))
+			c := ">=1.0.0"
+			if distinct {
+				c = ">=" + ver(k)
+			}
+			src.add(pname(i), ver(k), false, nil, req(pname(i+1), c))
 		}
 	}
-	src.frozen = true
+	src.freeze()
 	return src, []Requirement{req(pname(0), "*")}
 }
 
@@ -52,7 +64,7 @@ func singletonsFlat() (*memSource, []Requirement) {
 		}
 		root = append(root, req(pname(i), "*"))
 	}
-	src.frozen = true
+	src.freeze()
 	return src, root
 }
 
@@ -71,7 +83,7 @@ func backtrackingSingletonsN(packages, versions int) (*memSource, []Requirement)
 			src.add(pname(n), ver(v), false, nil, req(pname(n+1), "="+ver(v)))
 		}
 	}
-	src.frozen = true
+	src.freeze()
 	return src, []Requirement{req(pname(1), "*")}
 }
 
@@ -96,7 +108,7 @@ func disjointVersionsN(packages, versions int) (*memSource, []Requirement) {
 	for v := 0; v < versions; v++ {
 		src.add("max", ver(v), false, nil)
 	}
-	src.frozen = true
+	src.freeze()
 	return src, []Requirement{req(pname(1), "*"), req("max", "="+ver(0))}
 }
 
@@ -151,7 +163,7 @@ func randomRegistry(skills, versions, rootReqs int, seed uint64) (*memSource, []
 			root = append(root, req(name(j), constraint()))
 		}
 	}
-	src.frozen = true
+	src.freeze()
 	return src, root
 }
 
@@ -163,6 +175,7 @@ type benchCase struct {
 
 var benchCases = []benchCase{
 	{"ChainMissing200x99", chainMissing, false},
+	{"ChainMissingDistinct200x99", chainMissingDistinct, false},
 	{"SingletonsFlat100x500", singletonsFlat, true},
 	{"BacktrackingSingletons100x500", backtrackingSingletons, true},
 	{"DisjointVersions300x200", disjointVersions, true},

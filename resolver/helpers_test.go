@@ -19,6 +19,7 @@ import (
 type memSource struct {
 	versions map[string][]Candidate
 	reqs     map[verKey][]Requirement
+	byPtr    map[*semver.Version][]Requirement // frozen: keyed by the candidates' own versions
 	calls    int
 	// frozen serves the lists as stored (ascending, built by a benchmark
 	// generator) without copying, as an in-memory index would.
@@ -61,6 +62,18 @@ func parseSource(tb testing.TB, text string) *memSource {
 		src.add(f[0], f[1], yanked, nil, reqs...)
 	}
 	return src
+}
+
+// freeze makes the source serve its lists as stored and index requirements
+// by the candidates' own versions, as an in-memory index would.
+func (m *memSource) freeze() {
+	m.frozen = true
+	m.byPtr = map[*semver.Version][]Requirement{}
+	for n, cs := range m.versions {
+		for _, c := range cs {
+			m.byPtr[c.Version] = m.reqs[keyOf(n, c.Version)]
+		}
+	}
 }
 
 func (m *memSource) add(name, version string, yanked bool, dep *Deprecation, reqs ...Requirement) {
@@ -107,6 +120,9 @@ func (m *memSource) Versions(ctx context.Context, name string) ([]Candidate, err
 
 func (m *memSource) Requirements(ctx context.Context, name string, v *semver.Version) ([]Requirement, error) {
 	m.calls++
+	if r, ok := m.byPtr[v]; ok {
+		return r, nil
+	}
 	r, ok := m.reqs[keyOf(name, v)]
 	if !ok {
 		return nil, fmt.Errorf("%s %s: %w", name, v, ErrNotFound)

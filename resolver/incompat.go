@@ -8,6 +8,7 @@ const (
 	causeDependency                  // {depender, not dependee}
 	causeNoVersions                  // {p S}: no allowed version of p is in S
 	causePinned                      // {p all-but-pin}: p is pinned
+	causeSelfDep                     // {p R\S}: versions R of p require p S (note: S as written)
 	causeConflict                    // derived from two others in conflict resolution
 )
 

@@ -64,10 +64,15 @@ func (s *solver) parseConstraint(raw string, c *semver.Constraints) *parsedConst
 			cmp := comparator{op: m[1], single: single}
 			switch m[1] {
 			case "", "=", "~", "~>", "^":
+				// As Masterminds does: from the first wildcard or missing
+				// part on, every part is zero ("1.x.3" is 1.0.0).
 				parts := []string{m[3], m[4], m[5]}
 				for i, p := range parts {
-					if p == "" || p == "x" || p == "X" || p == "*" {
-						parts[i] = "0"
+					if !isNum(p) {
+						for j := i; j < len(parts); j++ {
+							parts[j] = "0"
+						}
+						break
 					}
 				}
 				base, err := semver.NewVersion(strings.Join(parts, "."))
@@ -159,6 +164,7 @@ func firstFalse(lo, n int, f func(int) bool) int {
 func (p *pkg) releases() []int {
 	if p.rel == nil {
 		p.rel = make([]int, 0, p.n())
+		p.relKeys = make([][3]uint64, 0, p.n())
 		for i, v := range p.versions {
 			if v.Prerelease() == "" {
 				p.rel = append(p.rel, i)

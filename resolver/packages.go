@@ -34,23 +34,36 @@ type pkg struct {
 	sets    map[*parsedConstraint]bitset // requirement sets, by constraint
 	rel     []int                        // indexes of release versions, built on first use
 	pre     []int                        // indexes of prerelease versions, built with rel
+	singles []bitset                     // singles[i] = {i}, built on first use, shared
+	none    bitset                       // the empty set, shared
 	relKeys [][3]uint64                  // major, minor, patch of each release version, built with rel
 
 	// Solver state.
 	assigns  []int32 // indexes into solver.assigns, oldest first
 	decided  int     // version index, or -1
 	incs     []int32 // incompatibilities mentioning this package
-	inQueue  bool    // pending for decision making
+	gen      int32   // last backtrack generation that touched it
 	selfDeps []bool  // per version: requires itself (a cycle, reported after solving)
 }
 
 func (p *pkg) n() int { return len(p.versions) }
 
+// single returns the shared set {i}.
+func (p *pkg) single(a *arena, i int) bitset {
+	if p.singles == nil {
+		p.singles = make([]bitset, p.n())
+	}
+	if p.singles[i] == nil {
+		p.singles[i] = a.singleton(p.n(), i)
+	}
+	return p.singles[i]
+}
+
 func (p *pkg) acc(s *solver) (term, bool) {
 	if len(p.assigns) == 0 {
 		return term{}, false
 	}
-	return s.assigns[p.assigns[len(p.assigns)-1]].acc, true
+	return s.trail.at(p.assigns[len(p.assigns)-1]).acc, true
 }
 
 // lookup returns the package called name, loading its versions on first use.
@@ -119,6 +132,7 @@ func (s *solver) newPkg(name string, cands []Candidate) *pkg {
 		versions: make([]*semver.Version, n),
 		cands:    cands,
 		all:      s.a.full(n),
+		none:     s.a.bits(n),
 		allowed:  make(bitset, (n+63)/64),
 		ok:       make(bitset, (n+63)/64),
 		locked:   -1,
@@ -153,7 +167,11 @@ func (p *pkg) index(v *semver.Version) int {
 
 // normalize checks a requirement and fills in Constraint and Raw.
 func normalize(r Requirement) (Requirement, error) {
-	if strings.TrimSpace(r.Name) == "" {
+	if r.Constraint != nil && r.Name != "" && r.Raw != "" && !spaced(r.Name) && !spaced(r.Raw) {
+		return r, nil // the common case, already in shape
+	}
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" {
 		return r, errors.New("a requirement has no package name")
 	}
 	r.Raw = strings.TrimSpace(r.Raw)
@@ -203,23 +221,25 @@ func (s *solver) constraintSet(p *pkg, r Requirement) bitset {
 // its own version, which it may take even when yanked. These are cheap to
 // build and rarely shared, so they are not cached.
 func (s *solver) exactSet(p *pkg, pc *parsedConstraint) bitset {
-	set := s.a.bits(p.n())
+	// For an exact constraint Masterminds' Check is Version.Equal (build
+	// metadata ignored), so the version's position decides it; for a
+	// release version the position comes from the release numbers alone.
 	var i int
 	if pc.exact.Prerelease() == "" {
 		rel := p.releases()
 		j := p.releaseLowerBound(pc.exact)
-		if j == len(rel) {
-			return set
+		if j == len(rel) || p.relKeys[j] != [3]uint64{pc.exact.Major(), pc.exact.Minor(), pc.exact.Patch()} {
+			return p.none
 		}
 		i = rel[j]
 	} else if i = p.index(pc.exact); i < 0 {
-		return set
+		return p.none
 	}
-	if p.versions[i].Equal(pc.exact) && pc.c.Check(p.versions[i]) {
-		set.set(i)
+	if !p.ok.has(i) {
 		p.ok.set(i)
+		s.addPending(p) // one more candidate: requeue under the new count
 	}
-	return set
+	return p.single(&s.a, i)
 }
 
 // requirements returns the normalized requirements of version i of p.
@@ -255,7 +275,7 @@ func (s *solver) hasReq(p *pkg, i int, r Requirement) (bool, error) {
 		return false, err
 	}
 	for _, o := range reqs {
-		if o.Name == r.Name && o.Raw == r.Raw {
+		if o.Raw == r.Raw && o.Name == r.Name { // Raw first: it differs more often
 			return true, nil
 		}
 	}
@@ -266,7 +286,14 @@ func (s *solver) hasReq(p *pkg, i int, r Requirement) (bool, error) {
 // covers version i and states requirement r.
 func (s *solver) covering(p *pkg, i int, q *pkg, r Requirement) (int32, bool) {
 	for _, id := range p.cover[i] {
-		if dep := s.incs[id].terms[1]; dep.pkg == q.id && dep.label == r.Raw {
+		in := s.incs[id]
+		if in.kind == causeSelfDep {
+			if q == p && in.note == r.Raw {
+				return id, true
+			}
+			continue
+		}
+		if dep := in.terms[1]; dep.pkg == q.id && dep.label == r.Raw {
 			return id, true
 		}
 	}
@@ -288,12 +315,11 @@ func (s *solver) dependencies(p *pkg, i int) ([]int32, error) {
 	}
 	var ids []int32
 	for _, r := range reqs {
-		if r.Name == p.name && p.id != rootID {
-			p.selfDeps[i] = true // a cycle of one; reported after solving
-			continue
-		}
-		q, err := s.lookup(r.Name)
-		if err != nil {
+		self := r.Name == p.name && p.id != rootID
+		q := p
+		if self {
+			p.selfDeps[i] = true // a cycle of one, if chosen; reported after solving
+		} else if q, err = s.lookup(r.Name); err != nil {
 			return nil, err
 		}
 		if id, ok := s.covering(p, i, q, r); ok {
@@ -323,19 +349,35 @@ func (s *solver) dependencies(p *pkg, i int) ([]int32, error) {
 				hi++
 			}
 		}
-		depender := s.a.bits(p.n())
-		for j := lo; j <= hi; j++ {
-			depender.set(j)
+		depender := p.single(&s.a, lo)
+		if hi > lo {
+			depender = s.a.bits(p.n())
+			for j := lo; j <= hi; j++ {
+				depender.set(j)
+			}
 		}
 		dependee := s.constraintSet(q, r)
-		dep := term{pkg: q.id, pos: false, set: dependee, label: r.Raw}
 		in := s.a.newIncompat()
-		in.terms = append(s.a.termSlice(2), term{pkg: p.id, pos: true, set: depender}, dep)
-		in.kind = causeDependency
-		if dependee.empty() {
-			in.note = s.yankedNote(q, dep)
+		if self {
+			// A version that requires its own package can only be chosen
+			// if it meets that requirement itself.
+			bad := s.a.andNot(depender, dependee)
+			in.terms = append(s.a.termSlice(1), term{pkg: p.id, pos: true, set: bad})
+			in.kind, in.note = causeSelfDep, r.Raw
+		} else {
+			dep := term{pkg: q.id, pos: false, set: dependee, label: r.Raw}
+			in.terms = append(s.a.termSlice(2), term{pkg: p.id, pos: true, set: depender}, dep)
+			in.kind = causeDependency
+			if dependee.empty() {
+				in.note = s.yankedNote(q, dep)
+			}
 		}
-		id := s.addIncompat(in)
+		var id int32
+		if self && in.terms[0].set.empty() {
+			id = s.store(in) // never satisfied: kept only so the run is not built twice
+		} else {
+			id = s.addIncompat(in)
+		}
 		for j := lo; j <= hi; j++ {
 			p.cover[j] = append(p.cover[j], id)
 		}
@@ -343,4 +385,10 @@ func (s *solver) dependencies(p *pkg, i int) ([]int32, error) {
 	}
 	p.depIncs[i], p.built[i] = ids, true
 	return ids, nil
+}
+
+// spaced reports leading or trailing white space.
+func spaced(s string) bool {
+	return s[0] == ' ' || s[0] == '\t' || s[len(s)-1] == ' ' || s[len(s)-1] == '\t' ||
+		s[0] == '\n' || s[len(s)-1] == '\n' || s[0] == '\r' || s[len(s)-1] == '\r'
 }

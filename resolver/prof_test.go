@@ -13,6 +13,6 @@ func TestProfChain(t *testing.T) {
 		start := time.Now()
 		c0 := cpuTime()
 		err := s.solve(root)
-		t.Logf("%s: %v cpu=%v err=%v stats=%+v incs=%d assigns=%d srcCalls=%d", bc.name, time.Since(start), cpuTime()-c0, err != nil, s.stats, len(s.incs), len(s.assigns), src.calls)
+		t.Logf("%s: %v cpu=%v err=%v stats=%+v incs=%d assigns=%d srcCalls=%d", bc.name, time.Since(start), cpuTime()-c0, err != nil, s.stats, len(s.incs), s.trail.n, src.calls)
 	}
 }

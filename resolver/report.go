@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -69,7 +70,40 @@ func (w *writer) write() string {
 		b.WriteString(l.msg)
 		b.WriteString("\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	out := strings.TrimRight(b.String(), "\n")
+	if hints := w.yankHints(); len(hints) > 0 {
+		out += "\n\n" + strings.Join(hints, "\n")
+	}
+	return out
+}
+
+// yankHints explains yanked versions that the proof mentions through an
+// exact requirement: a range elsewhere does not match them, which would
+// otherwise look like a contradiction ("a =1.2.0 is required" yet "a ^1.0.0"
+// fails).
+func (w *writer) yankHints() []string {
+	seen := map[string]bool{}
+	var hints []string
+	for id := range w.derivations {
+		in := w.s.incs[id]
+		if in.kind != causeDependency {
+			continue
+		}
+		dep := in.terms[1]
+		p := w.s.pkgs[dep.pkg]
+		for i := range p.versions {
+			if dep.set.has(i) && p.cands[i].Yanked && !p.allowed.has(i) {
+				h := "Note: " + p.name + " " + p.versions[i].String() +
+					" is yanked; only an exact requirement, a pin or a lock selects it."
+				if !seen[h] {
+					seen[h] = true
+					hints = append(hints, h)
+				}
+			}
+		}
+	}
+	sort.Strings(hints)
+	return hints
 }
 
 func (w *writer) count(id int32) {
@@ -254,10 +288,7 @@ func (w *writer) str(id int32) string {
 			if w.s.pkgs[dep.pkg].n() == 0 {
 				return msg + ", and no versions of " + w.name(dep) + " exist"
 			}
-			msg += ", which matches no versions of " + w.name(dep)
-			if in.note != "" {
-				msg += " (" + in.note + ")"
-			}
+			return msg + w.noMatch(in)
 		}
 		return msg
 	case causeNoVersions:
@@ -272,6 +303,8 @@ func (w *writer) str(id int32) string {
 		return msg
 	case causePinned:
 		return w.name(in.terms[0]) + " is pinned to " + in.note
+	case causeSelfDep:
+		return w.terse(in.terms[0], true) + " depends on " + w.name(in.terms[0]) + " " + in.note
 	case causeRoot:
 		return w.name(in.terms[0]) + " is required"
 	}
@@ -338,8 +371,11 @@ func lineRef(n int) string {
 // the pair has a known shape.
 func (w *writer) and(a, b int32, aLine, bLine int) string {
 	if w.deadEnd(a) || w.deadEnd(b) {
-		// Keep "which matches no versions" visible: no shortcut phrasing.
-		return w.str(a) + lineRef(aLine) + " and " + w.str(b) + lineRef(bLine)
+		// Keep what makes the dependency impossible visible, last.
+		if w.deadEnd(a) && !w.deadEnd(b) {
+			a, b, aLine, bLine = b, a, bLine, aLine
+		}
+		return w.str(a) + lineRef(aLine) + " and " + w.deadEndShort(b) + lineRef(bLine)
 	}
 	if s, ok := w.requiresBoth(a, b, aLine, bLine); ok {
 		return s
@@ -351,6 +387,25 @@ func (w *writer) and(a, b int32, aLine, bLine int) string {
 		return s
 	}
 	return w.str(a) + lineRef(aLine) + " and " + w.str(b) + lineRef(bLine)
+}
+
+// noMatch says why a dead-end dependency matches nothing.
+func (w *writer) noMatch(in *incompat) string {
+	msg := ", which matches no versions of " + w.name(in.terms[1])
+	if in.note != "" {
+		msg += " (" + in.note + ")"
+	}
+	return msg
+}
+
+// deadEndShort words a dead-end dependency to follow an "and".
+func (w *writer) deadEndShort(id int32) string {
+	in := w.s.incs[id]
+	msg := w.terse(in.terms[0], true) + " depends on " + w.terse(in.terms[1], false)
+	if w.s.pkgs[in.terms[1].pkg].n() == 0 {
+		return msg + ", which doesn't exist"
+	}
+	return msg + w.noMatch(in)
 }
 
 // deadEnd reports a dependency on a constraint no known version meets.
@@ -475,6 +530,9 @@ func (w *writer) requiresForbidden(a, b int32, aLine, bLine int) (string, bool) 
 		return "", false
 	}
 	lt := latter.terms[0]
+	if latter.kind == causeSelfDep {
+		return "", false // "x depends on y which is forbidden" would hide why
+	}
 	unknown := latter.kind == causeNoVersions && w.s.pkgs[lt.pkg].n() == 0
 	var pos []string
 	var onlyPos term

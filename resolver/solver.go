@@ -19,6 +19,35 @@ type assignment struct {
 	cause int32
 }
 
+// trail is the partial solution's assignment list, stored in fixed chunks
+// so that growing it never copies the (large) assignments.
+type trail struct {
+	chunks [][]assignment
+	n      int32
+	pushed int // assignments ever pushed: progress, even across backjumps
+}
+
+const trailChunk = 1 << 12
+
+func (t *trail) at(i int32) *assignment { return &t.chunks[i/trailChunk][i%trailChunk] }
+
+func (t *trail) push(a assignment) int32 {
+	if int(t.n/trailChunk) == len(t.chunks) {
+		t.chunks = append(t.chunks, make([]assignment, trailChunk))
+	}
+	*t.at(t.n) = a
+	t.n++
+	t.pushed++
+	return t.n - 1
+}
+
+func (t *trail) pop() assignment {
+	t.n--
+	a := *t.at(t.n)
+	*t.at(t.n) = assignment{} // drop references for the collector
+	return a
+}
+
 // solver holds one resolution. Its structure follows Dart pub's solver.md:
 // unit propagation, decision making, conflict resolution with learned
 // incompatibilities, and an explanation from the derivation graph.
@@ -33,19 +62,20 @@ type solver struct {
 	incs   []*incompat
 	parsed map[string]*parsedConstraint
 
-	assigns []assignment
-	level   int32
+	trail trail
+	level int32
 	// parked[l] lists incompatibilities taken out of a package's list
 	// because the partial solution contradicted them at level l. They stay
 	// contradicted until level l is backtracked, when they go back. Without
 	// this, unit propagation re-reads every dead incompatibility of a
 	// package on each change, which made long backtracking runs quadratic.
 	parked  [][]parkedInc
-	pending []pkgID // may hold stale entries; choose() filters them
-	queue   []pkgID // unit propagation work list
+	pending pendingHeap // packages to decide; may hold stale entries
+	gen     int32       // backtrack generation, to push each package once
+	queue   []pkgID     // unit propagation work list
 	inProp  []bool
 
-	stats struct{ decisions, conflicts, resSteps, visits, derivations int }
+	stats struct{ decisions, conflicts, resSteps, visits, derivations, scanned int }
 }
 
 func newSolver(ctx context.Context, src Source, opts Options) (*solver, error) {
@@ -106,12 +136,19 @@ func (s *solver) solve(rootReqs []Requirement) error {
 	notRoot.terms, notRoot.kind = []term{{pkg: rootID, pos: false, set: root.all}}, causeRoot
 	s.addIncompat(notRoot)
 	next := rootID
+	stalled := false
 	for {
 		if err := s.ctx.Err(); err != nil {
 			return fmt.Errorf("resolve: %w", err)
 		}
+		before, incs := s.trail.pushed, len(s.incs)
 		if err := s.propagate(next); err != nil {
 			return err
+		}
+		if stalled && s.trail.pushed == before && len(s.incs) == incs {
+			// choose declined a version, and propagation learned nothing
+			// from it: looping further would never end.
+			return fmt.Errorf("resolve: internal error: no progress deciding %s", s.pkgs[next].name)
 		}
 		p, done, err := s.choose()
 		if err != nil {
@@ -120,6 +157,7 @@ func (s *solver) solve(rootReqs []Requirement) error {
 		if done {
 			return nil
 		}
+		stalled = s.pkgs[p].decided < 0
 		next = p
 	}
 }
@@ -245,8 +283,7 @@ func (s *solver) derive(p pkgID, t term, cause int32) {
 	if prev, ok := pk.acc(s); ok {
 		acc = intersect(&s.a, prev, t)
 	}
-	s.assigns = append(s.assigns, assignment{pkg: p, t: t, acc: acc, level: s.level, cause: cause})
-	pk.assigns = append(pk.assigns, int32(len(s.assigns)-1))
+	pk.assigns = append(pk.assigns, s.trail.push(assignment{pkg: p, t: t, acc: acc, level: s.level, cause: cause}))
 	if acc.pos && pk.decided < 0 {
 		s.addPending(pk)
 	}
@@ -254,45 +291,110 @@ func (s *solver) derive(p pkgID, t term, cause int32) {
 
 func (s *solver) decide(pk *pkg, v int) {
 	s.level++
-	s.parked = append(s.parked, nil)
-	t := term{pkg: pk.id, pos: true, set: s.a.singleton(pk.n(), v)}
+	if len(s.parked) < cap(s.parked) {
+		s.parked = s.parked[:len(s.parked)+1] // reuse the level's old list
+		s.parked[len(s.parked)-1] = s.parked[len(s.parked)-1][:0]
+	} else {
+		s.parked = append(s.parked, nil)
+	}
+	t := term{pkg: pk.id, pos: true, set: pk.single(&s.a, v)}
 	acc := t
 	if prev, ok := pk.acc(s); ok {
 		acc = intersect(&s.a, prev, t)
 	}
-	s.assigns = append(s.assigns, assignment{pkg: pk.id, t: t, acc: acc, level: s.level, cause: -1})
-	pk.assigns = append(pk.assigns, int32(len(s.assigns)-1))
+	pk.assigns = append(pk.assigns, s.trail.push(assignment{pkg: pk.id, t: t, acc: acc, level: s.level, cause: -1}))
 	pk.decided = v
 	s.stats.decisions++
 }
 
+// addPending queues pk for decision making under its current candidate
+// count, if it has a positive derivation and no decision. Entries whose
+// count has since changed are skipped when they surface.
 func (s *solver) addPending(pk *pkg) {
-	if !pk.inQueue {
-		pk.inQueue = true
-		s.pending = append(s.pending, pk.id)
+	acc, ok := pk.acc(s)
+	if !ok || !acc.pos || pk.decided >= 0 {
+		return
 	}
+	s.pending.push(pendingEntry{count: int32(andCount(acc.set, pk.ok)), pkg: pk})
+}
+
+type pendingEntry struct {
+	count int32
+	pkg   *pkg
+}
+
+// pendingHeap orders packages fewest candidates first, then by name. It
+// is a plain binary heap (container/heap would box every entry).
+type pendingHeap []pendingEntry
+
+func (h pendingHeap) less(i, j int) bool {
+	if h[i].count != h[j].count {
+		return h[i].count < h[j].count
+	}
+	return h[i].pkg.name < h[j].pkg.name
+}
+
+func (h *pendingHeap) push(e pendingEntry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q.less(i, parent) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+func (h *pendingHeap) pop() {
+	q := *h
+	last := len(q) - 1
+	q[0] = q[last]
+	q[last] = pendingEntry{}
+	q = q[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(q) && q.less(l, m) {
+			m = l
+		}
+		if r < len(q) && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 }
 
 // backtrack removes every assignment above level.
 func (s *solver) backtrack(level int32) {
-	for len(s.assigns) > 0 && s.assigns[len(s.assigns)-1].level > level {
-		a := s.assigns[len(s.assigns)-1]
-		s.assigns = s.assigns[:len(s.assigns)-1]
+	s.gen++
+	var touched []*pkg
+	for s.trail.n > 0 && s.trail.at(s.trail.n-1).level > level {
+		a := s.trail.pop()
 		pk := s.pkgs[a.pkg]
 		pk.assigns = pk.assigns[:len(pk.assigns)-1]
 		if a.cause < 0 {
 			pk.decided = -1
 		}
-		if len(pk.assigns) > 0 {
-			s.addPending(pk)
+		if pk.gen != s.gen {
+			pk.gen = s.gen
+			touched = append(touched, pk)
 		}
+	}
+	for _, pk := range touched {
+		s.addPending(pk)
 	}
 	for l := len(s.parked) - 1; l > int(level); l-- {
 		for _, e := range s.parked[l] {
 			pk := s.pkgs[e.pkg]
 			pk.incs = append(pk.incs, e.id)
 		}
-		s.parked[l] = nil
+		s.parked[l] = s.parked[l][:0]
 	}
 	s.parked = s.parked[:level+1]
 	s.level = level
@@ -307,7 +409,7 @@ func (s *solver) satisfier(t term) int32 {
 		return -1
 	}
 	as := s.pkgs[t.pkg].assigns
-	i := sort.Search(len(as), func(i int) bool { return s.assigns[as[i]].acc.subsetOf(t) })
+	i := sort.Search(len(as), func(i int) bool { return s.trail.at(as[i]).acc.subsetOf(t) })
 	if i == len(as) {
 		return -1
 	}
@@ -345,7 +447,7 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 				prev = j
 			}
 		}
-		a := s.assigns[sat]
+		a := *s.trail.at(sat)
 		if !a.t.subsetOf(satTerm) {
 			// The satisfier only satisfies the term together with earlier
 			// assignments of the same package: the earliest of those that
@@ -355,7 +457,7 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 				if j >= sat {
 					break
 				}
-				if intersect(&s.a, s.assigns[j].acc, a.t).subsetOf(satTerm) {
+				if intersect(&s.a, s.trail.at(j).acc, a.t).subsetOf(satTerm) {
 					if j > prev {
 						prev = j
 					}
@@ -364,8 +466,8 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 			}
 		}
 		prevLevel := int32(1)
-		if prev >= 0 && s.assigns[prev].level > prevLevel {
-			prevLevel = s.assigns[prev].level
+		if prev >= 0 && s.trail.at(prev).level > prevLevel {
+			prevLevel = s.trail.at(prev).level
 		}
 		if a.cause < 0 || prevLevel != a.level {
 			if cur != id {
@@ -387,21 +489,16 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 func (s *solver) choose() (pkgID, bool, error) {
 	var best *pkg
 	var bestAcc term
-	bestCount := 0
-	for i := 0; i < len(s.pending); {
-		pk := s.pkgs[s.pending[i]]
-		acc, ok := pk.acc(s)
-		if !ok || !acc.pos || pk.decided >= 0 {
-			pk.inQueue = false
-			s.pending[i] = s.pending[len(s.pending)-1]
-			s.pending = s.pending[:len(s.pending)-1]
+	for len(s.pending) > 0 {
+		e := s.pending[0]
+		s.stats.scanned++
+		acc, ok := e.pkg.acc(s)
+		if !ok || !acc.pos || e.pkg.decided >= 0 || int32(andCount(acc.set, e.pkg.ok)) != e.count {
+			s.pending.pop()
 			continue
 		}
-		i++
-		c := andCount(acc.set, pk.ok)
-		if best == nil || c < bestCount || (c == bestCount && pk.name < best.name) {
-			best, bestAcc, bestCount = pk, acc, c
-		}
+		best, bestAcc = e.pkg, acc
+		break
 	}
 	if best == nil {
 		return 0, true, nil
@@ -424,7 +521,7 @@ func (s *solver) choose() (pkgID, bool, error) {
 	// Deciding v would immediately satisfy one of its own dependency
 	// incompatibilities: leave it to propagation to rule v out instead.
 	for _, id := range deps {
-		if s.wouldConflict(s.incs[id], best.id) {
+		if s.wouldConflict(s.incs[id], best.id, v) {
 			return best.id, false, nil
 		}
 	}
@@ -432,10 +529,13 @@ func (s *solver) choose() (pkgID, bool, error) {
 	return best.id, false, nil
 }
 
-// wouldConflict reports whether every term of in not about p is satisfied.
-func (s *solver) wouldConflict(in *incompat, p pkgID) bool {
+// wouldConflict reports whether deciding version v of p would satisfy in.
+func (s *solver) wouldConflict(in *incompat, p pkgID, v int) bool {
 	for _, t := range in.terms {
 		if t.pkg == p {
+			if t.set.has(v) != t.pos {
+				return false
+			}
 			continue
 		}
 		if t.tautology() {

@@ -22,18 +22,17 @@ func (t term) same(o term) bool { return t.pos == o.pos && t.set.equal(o.set) }
 // tautology reports a term true in every world (not in ∅).
 func (t term) tautology() bool { return !t.pos && t.set.empty() }
 
-// withLabel keeps a readable label when the result equals an operand.
-func withLabel(r, a, b term) term {
-	switch {
-	case r.same(a):
-		r.label = a.label
-	case r.same(b):
-		r.label = b.label
-	}
-	return r
-}
-
+// intersect and union keep an operand's label when the result is that
+// operand; a new set gets no label and is printed from its versions.
 func intersect(ar *arena, a, b term) term {
+	// Most intersections leave one side unchanged; return it rather than
+	// allocate a copy.
+	if a.subsetOf(b) {
+		return a
+	}
+	if b.subsetOf(a) {
+		return b
+	}
 	r := term{pkg: a.pkg}
 	switch {
 	case a.pos && b.pos:
@@ -45,10 +44,16 @@ func intersect(ar *arena, a, b term) term {
 	default:
 		r.set = ar.or(a.set, b.set)
 	}
-	return withLabel(r, a, b)
+	return r
 }
 
 func union(ar *arena, a, b term) term {
+	if a.subsetOf(b) {
+		return b
+	}
+	if b.subsetOf(a) {
+		return a
+	}
 	r := term{pkg: a.pkg}
 	switch {
 	case a.pos && b.pos:
@@ -60,7 +65,7 @@ func union(ar *arena, a, b term) term {
 	default:
 		r.set = ar.and(a.set, b.set)
 	}
-	return withLabel(r, a, b)
+	return r
 }
 
 // subsetOf reports a ⊆ b: every world where a holds, b holds.

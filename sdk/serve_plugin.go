@@ -36,6 +36,12 @@ where DIR is the skill's folder (the one holding SKILL.md).
 // Serve runs h as a plugin skill: it answers the go-plugin handshake on
 // stdout and serves the Skill gRPC service until the host closes it.
 //
+// Each call runs on its own goroutine; a handler that panics takes the
+// process down, the call fails with CodeCrashed, and the host starts a fresh
+// process for the next call. Callbacks made through the Context carry the
+// call's deadline; past it the host kills the process, since a Go handler
+// cannot be stopped from outside.
+//
 // Run by hand (without the host's handshake cookie in the environment), it
 // prints what the binary is and how to run it, and exits with status 1. The
 // cookie only tells the two cases apart; it is not authentication.

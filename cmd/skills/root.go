@@ -57,6 +57,8 @@ go-plugin binaries (child processes over gRPC), each described by a SKILL.md.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newInitCmd(a), newValidateCmd(a), newBuildCmd(a), newRunCmd(a),
+		newKeygenCmd(a), newPublishCmd(a), newRegistryCmd(a),
+		newDeprecateCmd(a), newUndeprecateCmd(a), newYankCmd(a), newUnyankCmd(a),
 	)
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -157,14 +158,13 @@ func printResult(a *app, out json.RawMessage, callErr error, asJSON bool) error 
 	if callErr != nil {
 		return callErr
 	}
-	var pretty any
-	if err := json.Unmarshal(out, &pretty); err != nil {
+	var b bytes.Buffer
+	if err := json.Indent(&b, out, "", "  "); err != nil {
 		return fmt.Errorf("the skill returned invalid JSON: %w", err)
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(pretty)
+	b.WriteByte('\n')
+	_, err := a.stdout.Write(b.Bytes())
+	return err
 }
 
 func abbreviate(s string, n int) string {

@@ -98,7 +98,7 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 	s := &Skill{
 		eng:   e,
 		name:  name,
-		cfg:   procConfig{name: name, path: path, callbacks: spec.Callbacks, logger: logger},
+		cfg:   procConfig{name: name, artifact: spec.Artifact, path: path, callbacks: spec.Callbacks, logger: logger},
 		procs: map[*process]struct{}{},
 	}
 	e.mu.Lock()

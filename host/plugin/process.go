@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ type process struct {
 // procConfig is what startProcess needs.
 type procConfig struct {
 	name      string // skill name, for errors and logs
+	artifact  string // the artifact as the spec named it, for errors
 	path      string // the private copy to execute
 	callbacks engine.Callbacks
 	logger    *slog.Logger
@@ -81,7 +83,7 @@ func startProcess(ctx context.Context, c procConfig) (*process, error) {
 	})
 	fail := func(step string, err error) (*process, error) {
 		p.stop()
-		return nil, fmt.Errorf("start plugin %s: %s: %w", c.path, step, err)
+		return nil, fmt.Errorf("start plugin %s (running copy %s): %s: %w", c.artifact, filepath.Base(c.path), step, err)
 	}
 	rpc, err := p.client.Client()
 	if err != nil {

@@ -3,7 +3,6 @@ package plugin
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -156,7 +155,7 @@ func (r *procRunner) exitStatus() string {
 
 // Diagnose explains a plugin that never completed the handshake.
 func (r *procRunner) Diagnose(context.Context) string {
-	return fmt.Sprintf("%s did not answer the go-plugin handshake: it must be a skills plugin (package main calling sdk.Serve) built for this OS and architecture", r.path)
+	return "the binary did not answer the go-plugin handshake: it must be a skills plugin (package main calling sdk.Serve) built for this OS and architecture"
 }
 
 // Stdout carries the handshake line.

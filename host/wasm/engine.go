@@ -54,6 +54,11 @@ type Options struct {
 	// means max(4, 2*GOMAXPROCS): calls that wait on host callbacks hold an
 	// instance without using a CPU.
 	MaxInstances int
+	// WazeroChecks stops runaway guests with wazero's WithCloseOnContextDone
+	// instead of instrumenting modules. Guest code runs several times slower
+	// that way (see package meter); it is there for comparison, and as a way
+	// out should the instrumentation ever be in doubt.
+	WazeroChecks bool
 	// Logger receives the engine's warnings; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -67,10 +72,6 @@ type Engine struct {
 	mu     sync.Mutex
 	skills map[*skill]struct{}
 	closed bool
-
-	// noMeter makes Load use wazero's termination checks instead of
-	// instrumenting modules; tests and benchmarks compare the two with it.
-	noMeter bool
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -158,7 +159,7 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 // cannot be instrumented; the caller then falls back to wazero's own
 // termination checks.
 func (e *Engine) metered(name string, bin []byte, digest string) (out []byte, ok bool) {
-	if e.noMeter {
+	if e.opts.WazeroChecks {
 		return nil, false
 	}
 	var path string

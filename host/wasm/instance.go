@@ -24,7 +24,7 @@ type instance struct {
 	// The exports, looked up once: a lookup per call costs about a
 	// microsecond and an allocation.
 	allocFn, callFn api.Function
-	stack       [2]uint64 // parameters and results of the calls above
+	stack           [2]uint64 // parameters and results of the calls above
 
 	// pending is the result of the guest's last host call (status byte and
 	// JSON), waiting for the guest to fetch it with result(ptr).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -34,12 +35,34 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	guestDir = filepath.Join(tmp, "guests")
 	cacheDir = filepath.Join(tmp, "cache")
-	guests, err = buildGuests(context.Background(), guestNames...)
+	ctx := context.Background()
+	guests, err = buildGuests(ctx, guestNames...)
+	if err == nil {
+		err = precompile(ctx, guestNames...)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return m.Run()
+}
+
+// precompile compiles the guests into cacheDir with testdata/precompile, a
+// program built without the race detector: wazero's compiler, instrumented
+// by -race, needs over a minute per module. The loop guest is compiled for
+// both ways of stopping runaway guests.
+func precompile(ctx context.Context, names ...string) error {
+	args := []string{"run", "./testdata/precompile", "-cache", cacheDir}
+	for _, name := range names {
+		args = append(args, guests[name])
+	}
+	args = append(args, "wazero:"+guests["loop"])
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("precompile test guests: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // buildGuests compiles test guests with sdk/build, two at a time.

@@ -78,6 +78,9 @@ func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bi
 	}
 
 	code, metered := e.metered(name, bin, digest)
+	if !metered {
+		code = bin
+	}
 	compiled, rt, err := s.compile(ctx, code, metered)
 	if err != nil && metered {
 		// The instrumented module failed where the original might not: try
@@ -151,10 +154,10 @@ func (s *skill) start(ctx context.Context) error {
 		WithRandSource(rand.Reader)
 
 	s.sem <- struct{}{}
-	inst, err := s.newInstance(ctx)
-	if err != nil {
+	inst, werr := s.newInstance(ctx)
+	if werr != nil {
 		<-s.sem
-		return err
+		return werr
 	}
 	s.release(inst)
 	return nil

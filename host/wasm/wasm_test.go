@@ -268,8 +268,7 @@ func TestTraps(t *testing.T) {
 func TestRunaway(t *testing.T) {
 	for _, mode := range []string{"meter", "wazero"} {
 		t.Run(mode, func(t *testing.T) {
-			e := newEngine(t, Options{})
-			e.noMeter = mode == "wazero"
+			e := newEngine(t, Options{WazeroChecks: mode == "wazero"})
 			s := load(t, e, "loop", nil)
 			if got := s.(*skill).metered; got != (mode == "meter") {
 				t.Fatalf("metered = %v", got)

@@ -27,6 +27,7 @@ type (
 		Artifacts    map[string]wireArtifact `json:"artifacts"`
 		Deprecated   *wireDeprecation        `json:"deprecated,omitempty"`
 		Description  string                  `json:"description,omitempty"`
+		History      []wireEvent             `json:"history,omitempty"`
 		Published    string                  `json:"published"`
 		Requirements []wireRequirement       `json:"requirements,omitempty"`
 		Runtime      string                  `json:"runtime"`
@@ -42,9 +43,16 @@ type (
 		Name       string `json:"name"`
 	}
 	wireDeprecation struct {
-		Message     string `json:"message"`
-		Replacement string `json:"replacement,omitempty"`
-		Sunset      string `json:"sunset,omitempty"`
+		Message               string `json:"message"`
+		Replacement           string `json:"replacement,omitempty"`
+		ReplacementConstraint string `json:"replacement_constraint,omitempty"`
+		Sunset                string `json:"sunset,omitempty"`
+		Time                  string `json:"time,omitempty"`
+	}
+	wireEvent struct {
+		Action string `json:"action"`
+		Reason string `json:"reason,omitempty"`
+		Time   string `json:"time"`
 	}
 	wireYank struct {
 		Reason string `json:"reason"`
@@ -55,7 +63,8 @@ type (
 // Encode validates x and returns its canonical encoding: object keys sorted
 // at every level, two-space indent, no HTML escaping, times in UTC RFC 3339
 // (fractional seconds only when present), requirements sorted by name,
-// optional fields omitted when empty, and a trailing newline. The same Index
+// history in its given (chronological) order, optional fields omitted when
+// empty, and a trailing newline. The same Index
 // always gives the same bytes, and Encode(Parse(Encode(x))) == Encode(x).
 func Encode(x *Index) ([]byte, error) {
 	if x == nil {
@@ -88,7 +97,13 @@ func Encode(x *Index) ([]byte, error) {
 			}
 			slices.SortFunc(wr.Requirements, func(a, b wireRequirement) int { return strings.Compare(a.Name, b.Name) })
 			if d := r.Deprecated; d != nil {
-				wr.Deprecated = &wireDeprecation{Message: d.Message, Replacement: d.Replacement, Sunset: d.Sunset}
+				wr.Deprecated = &wireDeprecation{Message: d.Message, Replacement: d.Replacement, ReplacementConstraint: d.ReplacementConstraint, Sunset: d.Sunset}
+				if !d.Time.IsZero() {
+					wr.Deprecated.Time = stamp(d.Time)
+				}
+			}
+			for _, e := range r.History {
+				wr.History = append(wr.History, wireEvent{Action: string(e.Action), Reason: e.Reason, Time: stamp(e.Time)})
 			}
 			if y := r.Yanked; y != nil {
 				wr.Yanked = &wireYank{Reason: y.Reason, Time: stamp(y.Time)}

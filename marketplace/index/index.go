@@ -29,6 +29,12 @@
 //	  "version": 42
 //	}
 //
+// A release may also carry "deprecated" (message, replacement and its
+// constraint, sunset date, time), "yanked" (reason, time) and "history": the
+// operator actions on it (deprecated, undeprecated, yanked, unyanked), each
+// with its time and reason, oldest first, so that undoing a deprecation or a
+// yank leaves a record.
+//
 // Parse is strict (unknown fields, duplicate keys, wrong types and invalid
 // values are errors that name the line, column, skill, version and field);
 // Encode writes the canonical form (keys sorted at every level, two-space
@@ -92,6 +98,11 @@ type Release struct {
 	Published    time.Time
 	Deprecated   *Deprecation // nil unless deprecated: still resolvable, with a warning
 	Yanked       *Yank        // nil unless yanked: skipped unless pinned exactly or locked
+	// History lists the operator actions on this release, oldest first
+	// (optional). Deprecated and Yanked hold only the current state; the
+	// history keeps what an undeprecate or unyank removed, so that clients
+	// can show what happened to a version and why.
+	History []Event
 }
 
 // Requirement is one dependency: a skill name and a semver constraint in
@@ -114,7 +125,11 @@ type Artifact struct {
 type Deprecation struct {
 	Message     string // required: why, and what to do
 	Replacement string // optional: the name of the skill to use instead
-	Sunset      string // optional: date (YYYY-MM-DD) after which it may be yanked
+	// ReplacementConstraint optionally narrows Replacement to the versions
+	// to move to, e.g. "^2.0" (Masterminds syntax); only with Replacement.
+	ReplacementConstraint string
+	Sunset                string    // optional: date (YYYY-MM-DD) after which it may be yanked
+	Time                  time.Time // optional: when it was deprecated (zero when unknown)
 }
 
 // Yank withdraws a release: resolvers skip it unless it is pinned exactly or
@@ -123,6 +138,26 @@ type Yank struct {
 	Reason string // required
 	Time   time.Time
 }
+
+// Event is one operator action recorded in a release's History.
+type Event struct {
+	Action Action
+	Time   time.Time
+	// Reason is the deprecation message or the yank reason (required for
+	// those two actions), or why it was undone (optional).
+	Reason string
+}
+
+// Action is what an Event did to a release.
+type Action string
+
+// Actions recorded in Release.History.
+const (
+	ActionDeprecated   Action = "deprecated"
+	ActionUndeprecated Action = "undeprecated"
+	ActionYanked       Action = "yanked"
+	ActionUnyanked     Action = "unyanked"
+)
 
 // NameMaxLen and namePattern mirror the Agent Skills rules for a skill name,
 // which the manifest package enforces for SKILL.md.

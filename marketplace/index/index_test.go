@@ -33,6 +33,11 @@ func sample() *Index {
 						Artifacts: map[string]Artifact{AnyPlatform: {URL: "artifacts/wordcount-1.0.0.tar.gz", SHA256: shaA, Size: 1234}},
 						Published: day(1),
 						Yanked:    &Yank{Reason: "counts wrong", Time: day(2)},
+						History: []Event{
+							{Action: ActionYanked, Time: day(2), Reason: "crashes on empty input"},
+							{Action: ActionUnyanked, Time: day(2).Add(time.Hour)},
+							{Action: ActionYanked, Time: day(2).Add(2 * time.Hour), Reason: "counts wrong"},
+						},
 					},
 					"1.1.0": {
 						Runtime:     manifest.RuntimeWasm,
@@ -43,7 +48,8 @@ func sample() *Index {
 						},
 						Artifacts:  map[string]Artifact{AnyPlatform: {URL: "https://cdn.example.com/wc-1.1.0.tar.gz?sig=x", SHA256: shaB, Size: 99}},
 						Published:  day(3),
-						Deprecated: &Deprecation{Message: "use wc2", Replacement: "wc2", Sunset: "2027-01-01"},
+						Deprecated: &Deprecation{Message: "use wc2", Replacement: "wc2", ReplacementConstraint: "^2.0", Sunset: "2027-01-01", Time: day(4)},
+						History:    []Event{{Action: ActionDeprecated, Time: day(4), Reason: "use wc2"}},
 					},
 					"2.0.0-rc.1": {
 						Runtime:   manifest.RuntimeWasm,
@@ -169,8 +175,15 @@ func TestRoundTrip(t *testing.T) {
 	if r.Deprecated == nil || r.Deprecated.Replacement != "wc2" || r.Deprecated.Sunset != "2027-01-01" || len(r.Requirements) != 2 || r.Requirements[0].Name != "stem" {
 		t.Fatalf("release lost fields: %+v", r)
 	}
-	if y.Skills["wordcount"].Versions["1.0.0"].Yanked == nil {
+	if d := r.Deprecated; d.ReplacementConstraint != "^2.0" || !d.Time.Equal(day(4)) || len(r.History) != 1 || r.History[0].Action != ActionDeprecated {
+		t.Fatalf("deprecation time, replacement constraint or history lost: %+v %+v", d, r.History)
+	}
+	y0 := y.Skills["wordcount"].Versions["1.0.0"]
+	if y0.Yanked == nil {
 		t.Fatal("yank lost")
+	}
+	if h := y0.History; len(h) != 3 || h[1].Action != ActionUnyanked || h[1].Reason != "" || h[2].Reason != "counts wrong" || !h[0].Time.Equal(day(2)) {
+		t.Fatalf("history lost or reordered: %+v", h)
 	}
 	c, err := Encode(y)
 	if err != nil {
@@ -319,6 +332,14 @@ func TestParseErrors(t *testing.T) {
 		{"yanked bool", `"runtime": "wasm",`, `"runtime": "wasm", "yanked": true,`, []string{`version "1.2.0": yanked: want an object, got a boolean`}},
 		{"yanked without time", `"runtime": "wasm",`, `"runtime": "wasm", "yanked": {"reason": "bad"},`, []string{`yanked: missing field "time"`}},
 		{"yanked empty reason", `"runtime": "wasm",`, `"runtime": "wasm", "yanked": {"reason": "", "time": "2026-09-02T00:00:00Z"},`, []string{`yanked.reason: missing`}},
+		{"deprecated bad time", `"runtime": "wasm",`, `"runtime": "wasm", "deprecated": {"message": "old", "time": "yesterday"},`, []string{`deprecated.time: want an RFC 3339 time`}},
+		{"replacement constraint alone", `"runtime": "wasm",`, `"runtime": "wasm", "deprecated": {"message": "old", "replacement_constraint": "^2"},`, []string{`deprecated.replacement_constraint: set without replacement`}},
+		{"bad replacement constraint", `"runtime": "wasm",`, `"runtime": "wasm", "deprecated": {"message": "old", "replacement": "wc2", "replacement_constraint": "newest"},`, []string{`deprecated.replacement_constraint: invalid constraint "newest"`}},
+		{"history not array", `"runtime": "wasm",`, `"runtime": "wasm", "history": {},`, []string{`history: want an array, got an object`}},
+		{"history unknown action", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "deleted", "time": "2026-09-02T00:00:00Z"}],`, []string{`history[0].action: unknown action "deleted"`}},
+		{"history without time", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "unyanked"}],`, []string{`history[0]: missing field "time"`}},
+		{"history yank without reason", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "unyanked", "time": "2026-09-02T00:00:00Z"}, {"action": "yanked", "time": "2026-09-03T00:00:00Z"}],`, []string{`history[1].reason: missing`}},
+		{"history unknown field", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "yanked", "time": "2026-09-02T00:00:00Z", "reason": "x", "by": "me"}],`, []string{`history[0]: unknown field "by"`}},
 		{"same version twice", `"1.2.0": {`, `"1.2.0+b": {"runtime": "wasm", "artifacts": {"any": {"url": "x", "sha256": "` + shaA + `", "size": 1}}, "published": "2026-09-01T00:00:00Z"}, "1.2.0": {`, []string{`same version as "1.2.0"`}},
 	}
 	for _, tc := range tests {

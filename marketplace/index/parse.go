@@ -427,8 +427,29 @@ func (p *parser) release(path []string, r *Release) error {
 			return p.object(path, fields{
 				"message":     func(path []string) error { return p.str(path, &r.Deprecated.Message) },
 				"replacement": func(path []string) error { return p.str(path, &r.Deprecated.Replacement) },
-				"sunset":      func(path []string) error { return p.str(path, &r.Deprecated.Sunset) },
+				"replacement_constraint": func(path []string) error {
+					return p.str(path, &r.Deprecated.ReplacementConstraint)
+				},
+				"sunset": func(path []string) error { return p.str(path, &r.Deprecated.Sunset) },
+				"time":   func(path []string) error { return p.time(path, &r.Deprecated.Time) },
 			}, "message")
+		},
+		"history": func(path []string) error {
+			return p.array(path, func(path []string) error {
+				var e Event
+				err := p.object(path, fields{
+					"action": func(path []string) error {
+						var s string
+						err := p.str(path, &s)
+						e.Action = Action(s)
+						return err
+					},
+					"time":   func(path []string) error { return p.time(path, &e.Time) },
+					"reason": func(path []string) error { return p.str(path, &e.Reason) },
+				}, "action", "time")
+				r.History = append(r.History, e)
+				return err
+			})
 		},
 		"yanked": func(path []string) error {
 			r.Yanked = &Yank{}

@@ -69,6 +69,11 @@ func TestSchemaAcceptsEncoded(t *testing.T) {
 		{"wasm with platform", `"any": {`, `"linux/amd64": {`},
 		{"yanked bool", `"runtime": "wasm",`, `"runtime": "wasm", "yanked": true,`},
 		{"unknown requirement field", `"constraint": "^1.0.0"}`, `"constraint": "^1.0.0", "optional": true}`},
+		{"replacement constraint alone", `"runtime": "wasm",`, `"runtime": "wasm", "deprecated": {"message": "old", "replacement_constraint": "^2"},`},
+		{"deprecated bad time", `"runtime": "wasm",`, `"runtime": "wasm", "deprecated": {"message": "old", "time": "yesterday"},`},
+		{"history unknown action", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "deleted", "time": "2026-09-02T00:00:00Z"}],`},
+		{"history yank without reason", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "yanked", "time": "2026-09-02T00:00:00Z"}],`},
+		{"history yank empty reason", `"runtime": "wasm",`, `"runtime": "wasm", "history": [{"action": "yanked", "time": "2026-09-02T00:00:00Z", "reason": ""}],`},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

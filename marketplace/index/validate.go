@@ -167,9 +167,41 @@ func (v *validator) release(r *Release, name string, path []string) error {
 		if d.Replacement != "" && !ValidName(d.Replacement) {
 			return &Error{Path: sub(dpath, "replacement"), Msg: fmt.Sprintf("invalid skill name %q", d.Replacement)}
 		}
+		if d.ReplacementConstraint != "" {
+			switch {
+			case d.Replacement == "":
+				return &Error{Path: sub(dpath, "replacement_constraint"), Msg: "set without replacement (the skill it constrains)"}
+			case v.constraint(d.ReplacementConstraint) != nil:
+				return &Error{Path: sub(dpath, "replacement_constraint"), Msg: fmt.Sprintf("invalid constraint %q: %v", d.ReplacementConstraint, v.constraint(d.ReplacementConstraint))}
+			}
+		}
 		if d.Sunset != "" {
 			if _, err := time.Parse(time.DateOnly, d.Sunset); err != nil {
 				return &Error{Path: sub(dpath, "sunset"), Msg: fmt.Sprintf("want a date like 2026-12-31, got %q", d.Sunset)}
+			}
+		}
+		if !d.Time.IsZero() {
+			if err := checkTime(d.Time); err != nil {
+				return &Error{Path: sub(dpath, "time"), Msg: err.Error()}
+			}
+		}
+	}
+	for i, e := range r.History {
+		epath := append(sub(path, "history"), fmt.Sprintf("[%d]", i))
+		min := 0
+		switch e.Action {
+		case ActionDeprecated, ActionYanked:
+			min = 1 // the message or reason is what the history is for
+		case ActionUndeprecated, ActionUnyanked:
+		default:
+			return &Error{Path: sub(epath, "action"), Msg: fmt.Sprintf("unknown action %q (want deprecated, undeprecated, yanked or unyanked)", e.Action)}
+		}
+		if err := checkTime(e.Time); err != nil {
+			return &Error{Path: sub(epath, "time"), Msg: err.Error()}
+		}
+		if e.Reason != "" || min > 0 {
+			if err := text(e.Reason, min, maxMessage); err != nil {
+				return &Error{Path: sub(epath, "reason"), Msg: err.Error()}
 			}
 		}
 	}

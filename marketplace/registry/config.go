@@ -47,12 +47,23 @@ var namePattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // Validate checks the name, the location and the keys.
 func (c Config) Validate() error {
-	if len(c.Name) > 64 || !namePattern.MatchString(c.Name) {
-		return fmt.Errorf("registry %q: invalid name: want 1-64 characters of a-z, 0-9 and single inner hyphens", c.Name)
+	if err := validName(c.Name); err != nil {
+		return err
 	}
 	if _, err := ParseLocation(c.URL); err != nil {
 		return fmt.Errorf("registry %s: %w", c.Name, err)
 	}
+	return c.validateKeys()
+}
+
+func validName(name string) error {
+	if len(name) > 64 || !namePattern.MatchString(name) {
+		return fmt.Errorf("registry %q: invalid name: want 1-64 characters of a-z, 0-9 and single inner hyphens", name)
+	}
+	return nil
+}
+
+func (c Config) validateKeys() error {
 	if len(c.Keys) == 0 {
 		return fmt.Errorf("registry %s: no verifier keys: an index that cannot be verified is never used", c.Name)
 	}

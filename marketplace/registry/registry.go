@@ -1,6 +1,7 @@
 // Package registry fetches a registry's signed index and its artifacts from
-// a local folder, a file:// URL or an http(s):// URL, and refuses anything it
-// cannot verify.
+// a local folder, a file:// URL, an http(s):// URL or an fs.FS (NewFS, for
+// the registry embedded in the binary), and refuses anything it cannot
+// verify.
 //
 // Fetch reads index.json.sig and index.json (each read capped), verifies the
 // signature against the registry's keys (package sign), parses the index
@@ -89,14 +90,14 @@ type Registry struct {
 	base   *url.URL
 	trust  *sign.Trust
 	client *http.Client
+	fsys   fs.FS // set for registries created by NewFS, whose base is fs:///
 	opts   Options
 
 	maxIndex int64 // index.MaxSize; lowered by tests to keep the endless-body test quick
 }
 
-// New returns a client for the registry c. The bundled registry is just a
-// Config whose URL is the repository's registry/ folder and whose key is the
-// bundled verifier key.
+// New returns a client for the registry c. A registry embedded in the binary
+// (the bundled one) uses NewFS instead.
 func New(c Config, o Options) (*Registry, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -108,6 +109,10 @@ func New(c Config, o Options) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", c.Name, err)
 	}
+	return newRegistry(c, base, nil, o)
+}
+
+func newRegistry(c Config, base *url.URL, fsys fs.FS, o Options) (*Registry, error) {
 	trust, err := sign.NewTrust(c.Keys...)
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", c.Name, err)
@@ -125,7 +130,7 @@ func New(c Config, o Options) (*Registry, error) {
 	if client == nil {
 		client = defaultClient()
 	}
-	return &Registry{name: c.Name, base: base, trust: trust, client: client, opts: o, maxIndex: index.MaxSize}, nil
+	return &Registry{name: c.Name, base: base, trust: trust, client: client, fsys: fsys, opts: o, maxIndex: index.MaxSize}, nil
 }
 
 func defaultClient() *http.Client {
@@ -308,6 +313,10 @@ func (r *Registry) ResolveURL(a index.Artifact) (*url.URL, error) {
 		if r.base.Scheme != "file" {
 			return nil, fmt.Errorf("artifact URL %q: a %s registry cannot point at local files", a.URL, r.base.Scheme)
 		}
+	case fsScheme:
+		if r.fsys == nil {
+			return nil, fmt.Errorf("artifact URL %q: only a registry in a file system value (NewFS) has %s: URLs", a.URL, fsScheme)
+		}
 	default:
 		return nil, fmt.Errorf("artifact URL %q: unsupported scheme %q", a.URL, u.Scheme)
 	}
@@ -409,6 +418,10 @@ func (r *Registry) get(ctx context.Context, u *url.URL) (io.ReadCloser, int64, e
 		return openFile(ctx, u)
 	case "http", "https":
 		return r.httpGet(ctx, u)
+	case fsScheme:
+		if r.fsys != nil {
+			return openFS(ctx, r.fsys, u)
+		}
 	}
 	return nil, 0, fmt.Errorf("%s: unsupported scheme", u.Redacted())
 }

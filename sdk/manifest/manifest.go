@@ -7,6 +7,8 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/skillsdev/skills/sdk/manifest/internal/validate"
 )
 
 // Runtime says how a skill runs.
@@ -52,6 +54,9 @@ type Manifest struct {
 	// so sharing it between goroutines is safe.
 	inputResolved  *jsonschema.Resolved
 	outputResolved *jsonschema.Resolved
+	// inputFast checks inputs on the bytes when the ## Input schema is
+	// inside its subset (nil otherwise); see ValidateInput.
+	inputFast *validate.Validator
 }
 
 // Requirement is one bullet of ## Requires: "name constraint".

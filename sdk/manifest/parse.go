@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/skillsdev/skills/sdk/manifest/internal/validate"
 )
 
 // MaxSize is the largest SKILL.md accepted, in bytes. A manifest is read on
@@ -152,6 +154,13 @@ func (p *parser) run(folder string) error {
 	p.m.Body = string(p.data[bodyStart:])
 	if err := p.body(bodyStart); err != nil {
 		return err
+	}
+	if rs := p.m.inputResolved; rs != nil {
+		// A schema outside the subset leaves inputFast nil: every call
+		// then takes the jsonschema-go path.
+		if v, ok := validate.Compile(rs.Schema()); ok {
+			p.m.inputFast = v
+		}
 	}
 	return p.crossCheck()
 }

@@ -172,7 +172,17 @@ func resolved(cached *jsonschema.Resolved, raw json.RawMessage, input bool) (*js
 // Pointer of the failing value, e.g. "input: /text: expected string, got
 // number". A skill without ## Input (an instructions skill) accepts any
 // well-formed JSON. Safe for concurrent use.
+//
+// The host calls this on every skill call, so when the schema is inside
+// the subset internal/validate implements, a valid input is accepted in
+// one pass over its bytes, without decoding or allocating. Anything that
+// pass does not accept takes the jsonschema-go path below, which gives the
+// verdict (the two agree, except that the fast pass refuses some inputs
+// that repeat an object key) and the error message.
 func (m *Manifest) ValidateInput(input []byte) error {
+	if m.inputFast != nil && m.inputFast.Valid(input) {
+		return nil
+	}
 	rs, err := m.InputResolved()
 	if err != nil {
 		return fmt.Errorf("input: %w", err)

@@ -22,7 +22,6 @@ import (
 // make one per goroutine. The zero value is not usable: call New.
 type Tokenizer struct {
 	fold cases.Caser
-	buf  strings.Builder
 }
 
 // New returns a Tokenizer.
@@ -30,34 +29,39 @@ func New() *Tokenizer {
 	return &Tokenizer{fold: cases.Fold()}
 }
 
-// Each calls fn with every word of s, in order, case-folded.
+// Each calls fn with every word of s, in order, case-folded. Words are
+// substrings of s where no folding or apostrophe change is needed, so most
+// words cost no allocation.
 func (t *Tokenizer) Each(s string, fn func(word string)) {
-	inWord := false
-	var prevDigit bool
+	start := -1        // byte offset of the current word, -1 between words
+	curly := false     // the current word holds a U+2019 apostrophe
+	prevDigit := false // the last rune of the current word is a digit
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
-		case isWordStart(r) || (inWord && unicode.Is(unicode.M, r)):
-			t.buf.WriteRune(r)
-			inWord = true
-			prevDigit = unicode.IsDigit(r)
-		case inWord && isApostrophe(r) && nextIsWordStart(s[i+size:]):
-			// Normalized so that "don’t" and "don't" are one term.
-			t.buf.WriteByte('\'')
+		case isWordStart(r) || (start >= 0 && r >= utf8.RuneSelf && unicode.Is(unicode.M, r)):
+			if start < 0 {
+				start, curly = i, false
+			}
+			prevDigit = isDigit(r)
+		case start >= 0 && isApostrophe(r) && nextIsWordStart(s[i+size:]):
+			curly = curly || r != '\''
 			prevDigit = false
-		case inWord && prevDigit && (r == '.' || r == ',') && nextIsDigit(s[i+size:]):
-			t.buf.WriteRune(r)
+		case start >= 0 && prevDigit && (r == '.' || r == ',') && nextIsDigit(s[i+size:]):
 			prevDigit = false
 		default:
-			if inWord {
-				t.flush(fn)
-				inWord = false
+			if start >= 0 {
+				fn(t.normalize(s[start:i], curly))
+				start = -1
 			}
 		}
 		i += size
 	}
-	if inWord {
-		t.flush(fn)
+	if start >= 0 {
+		fn(t.normalize(s[start:], curly))
 	}
 }
 
@@ -68,34 +72,58 @@ func (t *Tokenizer) Tokens(s string) []string {
 	return out
 }
 
-func (t *Tokenizer) flush(fn func(string)) {
-	w := t.buf.String()
-	t.buf.Reset()
-	// Most words are already folded; skip the transformer's allocation then.
-	if needsFold(w) {
+// normalize turns the raw word w into its term: one apostrophe character,
+// case-folded.
+func (t *Tokenizer) normalize(w string, curly bool) string {
+	if curly {
+		// So that "don’t" and "don't" are one term.
+		w = strings.ReplaceAll(w, "\u2019", "'")
+	}
+	switch foldKind(w) {
+	case foldASCII:
+		return strings.ToLower(w)
+	case foldUnicode:
 		// Full case folding maps "Straße" and "STRASSE" to one term. The
 		// lowercasing after it makes the result a fixed point: x/text's
 		// Fold swaps the two Cherokee cases instead of settling on one, so
 		// without it a folded word would fold again to something else.
-		w = strings.ToLower(t.fold.String(w))
+		return strings.ToLower(t.fold.String(w))
 	}
-	fn(w)
+	return w
 }
 
-// needsFold reports whether w has a rune that case folding could change.
-// ASCII lowercase letters, digits and punctuation never change.
-func needsFold(w string) bool {
+const (
+	foldNone    = iota // lowercase ASCII, digits, apostrophes: already folded
+	foldASCII          // ASCII with capitals: lowercasing is folding
+	foldUnicode        // non-ASCII: needs Unicode case folding
+)
+
+func foldKind(w string) int {
+	kind := foldNone
 	for i := 0; i < len(w); i++ {
 		c := w[i]
-		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-			return true
+		if c >= utf8.RuneSelf {
+			return foldUnicode
+		}
+		if 'A' <= c && c <= 'Z' {
+			kind = foldASCII
 		}
 	}
-	return false
+	return kind
 }
 
 func isWordStart(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func isDigit(r rune) bool {
+	if r < utf8.RuneSelf {
+		return '0' <= r && r <= '9'
+	}
+	return unicode.IsDigit(r)
 }
 
 func isApostrophe(r rune) bool {
@@ -109,5 +137,5 @@ func nextIsWordStart(s string) bool {
 
 func nextIsDigit(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
-	return len(s) > 0 && unicode.IsDigit(r)
+	return len(s) > 0 && isDigit(r)
 }

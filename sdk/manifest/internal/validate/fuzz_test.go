@@ -23,6 +23,7 @@ var seedSchemas = []string{
 	`true`,
 	`{"type":"object","additionalProperties":false}`,
 	`{"type":"object","properties":{"s":{"minLength":2,"maxLength":2},"p":{"pattern":"^\\x{FFFD}?$"}}}`,
+	`{"minProperties":2,"maxProperties":2}`,
 }
 
 // seedInputs cover the traps: numbers beyond float64 and integers written
@@ -39,6 +40,10 @@ var seedInputs = []string{
 	`{}`, `[]`, `null`, `"text"`, `1`, ``, ` `, `{`, `{"text":`, `{"text":"x"} x`, `{"text":"x",}`, `{"text" "x"}`,
 	`[[[[[[[[[[{"a":[1]}]]]]]]]]]]`, `{"a":{"b":{"c":{"d":{}}}}}`, `{"text":"x"}` + strings.Repeat(" ", 10),
 	"\xef\xbb\xbf{}", `{"text":"` + strings.Repeat(`lorem \"ipsum\" `, 20) + `"}`,
+	`{"a":1,"a":2}`, `{"a":1,"\u0061":2,"b":3}`, `{"a":1,"b":2,"c":3}`,
+	"{\"text\":\"" + strings.Repeat("x", 21) + "\x1f" + strings.Repeat("x", 20) + "\"}",
+	"{\"text\":\"" + strings.Repeat("x", 17) + "\x00" + strings.Repeat("x", 30) + "\"}",
+	"{\"text\":\"" + strings.Repeat("\x20\x7f\x80", 15) + "\"}",
 }
 
 // schemaGen builds a schema inside the subset from fuzz bytes. Running out
@@ -149,6 +154,59 @@ func (g *schemaGen) schema(depth int) any {
 	return m
 }
 
+var (
+	genKeys = []string{`"a"`, `"b"`, `"text"`, `"top"`, `"\u0061"`, `"t\u0065xt"`, `"é"`, `"\u00e9"`, "\"\xff\"", `"\ufffd"`,
+		`"\ud800"`, `""`, `"a/b"`, `"a\/b"`, `"A"`}
+	genNumLits = []string{"0", "-0", "1", "-1", "1.0", "1e2", "100", "101", "0.5", "1.5", "1.5e1", "2.5", "3", "7", "0.1", "0.3",
+		"99.999999999999999", "100.00000000000001", "12345678901234567890", "5e-324", "1e-400", "1e400", "-1e400", "1e308",
+		"1.7976931348623157e308", "1E+2", "-0.0", "0e0", "1e-5", "-1e-300"}
+	genStrLits = []string{`"a"`, `"fast"`, `"exact"`, `"\u00e9"`, `"é"`, "\"\xff\"", "\"\xff\xfe\xfd\"", `"\ud800"`, `"\ud83d\ude00"`,
+		`"😀"`, `"ABC"`, `"abc"`, `""`, `"\n"`, `"1"`, `"\ufffd"`, `"ab"`, `"abcdef"`, `"a\"b"`, `"\\"`, `"\udc00\ud800"`,
+		"\"caf\xc3\"", `"x\ty"`, `"\u0041BC"`}
+	genSpace = []string{"", "", "", " ", "\n\t", "\r"}
+)
+
+// valueGen builds well-formed JSON from fuzz bytes, out of the values
+// that trip decoders and validators; arbitrary bytes alone seldom get
+// past the syntax.
+type valueGen struct {
+	schemaGen
+	out []byte
+}
+
+func (g *valueGen) value(depth int) {
+	g.out = append(g.out, genSpace[g.pick(len(genSpace))]...)
+	switch k := g.pick(8); {
+	case k == 0 && depth < 4:
+		g.out = append(g.out, '{')
+		for i := range g.pick(5) {
+			if i > 0 {
+				g.out = append(g.out, ',')
+			}
+			g.out = append(g.out, genKeys[g.pick(len(genKeys))]...)
+			g.out = append(g.out, ':')
+			g.value(depth + 1)
+		}
+		g.out = append(g.out, '}')
+	case k == 1 && depth < 4:
+		g.out = append(g.out, '[')
+		for i := range g.pick(5) {
+			if i > 0 {
+				g.out = append(g.out, ',')
+			}
+			g.value(depth + 1)
+		}
+		g.out = append(g.out, ']')
+	case k == 2:
+		g.out = append(g.out, []string{"true", "false", "null"}[g.pick(3)]...)
+	case k <= 4:
+		g.out = append(g.out, genNumLits[g.pick(len(genNumLits))]...)
+	default:
+		g.out = append(g.out, genStrLits[g.pick(len(genStrLits))]...)
+	}
+	g.out = append(g.out, genSpace[g.pick(len(genSpace))]...)
+}
+
 type compiled struct {
 	text string
 	rs   *jsonschema.Resolved
@@ -156,8 +214,9 @@ type compiled struct {
 }
 
 // FuzzDifferential checks Valid against the reference (json.Unmarshal into
-// any, then jsonschema-go) on arbitrary input bytes, under a seed schema
-// (first byte of spec below len(seedSchemas)) or one generated from spec.
+// any, then jsonschema-go) on arbitrary input bytes and on a well-formed
+// value generated from them, under a seed schema (first byte of spec
+// below len(seedSchemas)) or one generated from spec.
 // The only difference allowed is the documented one: an input repeating
 // an object key may be refused although the reference accepts it.
 func FuzzDifferential(f *testing.F) {
@@ -216,5 +275,13 @@ func FuzzDifferential(f *testing.F) {
 		if c.v.Valid(input) != c.v.valid(input) {
 			t.Fatal("Valid and valid disagree")
 		}
+		// The same bytes, read as choices, make a well-formed value; an
+		// object at the top most of the time, as tool inputs are.
+		g := valueGen{schemaGen: schemaGen{b: input}}
+		if g.pick(4) != 0 {
+			g.b = append([]byte{0}, g.b...)
+		}
+		g.value(0)
+		agree(t, c.v, c.rs, c.text, g.out)
 	})
 }

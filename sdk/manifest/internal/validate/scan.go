@@ -45,7 +45,10 @@ const (
 //
 // bytes.IndexByte (vectorized) finds the closing quote and the backslashes;
 // only the bytes in between are checked for control characters, eight at
-// a time.
+// a time. (Measured against one loop that looks for all three kinds of
+// byte eight at a time: that is slower on plain text, about equal on text
+// with a newline escape per line, and faster only on text made mostly of
+// escapes.)
 func scanString(in []byte, i int) (end int, flags uint8) {
 	i++
 	q := -1 // index of the next '"' at or after i, once known

@@ -66,7 +66,7 @@ func (v *Validator) valid(input []byte) bool {
 // invalid.
 type state struct {
 	in    []byte
-	depth int    // arrays and objects open around the current position
+	depth int // arrays and objects open around the current position
 	// Both grow only for what plain inputs lack: escaped or invalid
 	// UTF-8 text that a pattern, enum or property name must read, and
 	// objects under minProperties or maxProperties.

@@ -113,7 +113,7 @@ func TestKeywords(t *testing.T) {
 func TestDuplicateKeys(t *testing.T) {
 	v, rs := mustCompile(t, `{"properties":{"a":{"type":"string"}}}`)
 	tests := []struct {
-		in        string
+		in         string
 		valid, ref bool
 	}{
 		{`{"a":1,"a":"x"}`, false, true}, // the difference
@@ -152,6 +152,13 @@ func TestSyntax(t *testing.T) {
 		`{"type":["null","boolean","number","string","array","object"],"properties":{"a":{"minLength":0}},"items":{"minimum":-1e308}}`,
 		`{"type":["null","boolean","integer","string","array","object"],"enum":[1,"x"]}`,
 		`{"maxLength":100000,"pattern":"","items":{"type":["array","object","number","string","boolean","null"],"items":{"type":["array","object","number","string","boolean","null"]}},"additionalProperties":{"maxProperties":1000}}`,
+	}
+	// Control characters at every offset of the eight-byte words
+	// scanPlain reads, and the bytes around the 0x20 boundary.
+	for _, c := range []byte{0x00, 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xff} {
+		for off := range 24 {
+			inputs = append(inputs, `"`+strings.Repeat("a", off)+string(c)+strings.Repeat("b", 23-off)+`"`)
+		}
 	}
 	for _, schema := range schemas {
 		v, rs := mustCompile(t, schema)

@@ -1,0 +1,6 @@
+skills-index v1
+sha256 781d4d86638970e0fb6bb385078f30d21641de979cf75502aa81cdc5a573ab43
+version 1
+expires 2036-11-18T00:00:44Z
+
+— bundled yu3zbbLbNgFJhJ8pPBwKg3hEblKydH9s7N1TPD6qVlGQ59u1sF9IXIVetLssT141eAMLi/joGYGpIBOWbbu6ErYqDAw=
