@@ -305,7 +305,7 @@ func matchBoth(raw string, versions []string) (fast, slow bitset, ok bool) {
 func TestMatchSetAgreesWithCheck(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2024, 11))
 	checked := 0
-	for i := 0; i < 4000; i++ {
+	for i := 0; i < 1500; i++ {
 		raw, versions := randomConstraint(rng), randomVersions(rng)
 		fast, slow, ok := matchBoth(raw, versions)
 		if !ok {
@@ -316,7 +316,7 @@ func TestMatchSetAgreesWithCheck(t *testing.T) {
 			t.Fatalf("constraint %q over %v: fast %b, Check %b", raw, versions, fast, slow)
 		}
 	}
-	if checked < 2000 {
+	if checked < 700 {
 		t.Fatalf("only %d valid constraints generated", checked)
 	}
 }
@@ -347,19 +347,19 @@ func (s shuffledSource) Versions(ctx context.Context, name string) ([]Candidate,
 }
 
 func TestDeterministic(t *testing.T) {
-	for seed := uint64(1); seed <= 6; seed++ {
-		src, root := randomRegistry(300, 8, 12, seed)
+	for seed := uint64(1); seed <= 4; seed++ {
+		src, root := randomRegistry(150, 8, 10, seed)
 		src.frozen = false
 		opts := Options{
 			Locked: map[string]*semver.Version{},
 			Pinned: map[string]*semver.Version{},
 		}
-		for i := 0; i < 40; i++ {
+		for i := 0; i < 20; i++ {
 			opts.Locked[fmt.Sprintf("s%04d", i*7)] = semver.MustParse("1.2.0")
 		}
-		opts.Pinned[fmt.Sprintf("s%04d", 250)] = semver.MustParse("2.1.0")
+		opts.Pinned[fmt.Sprintf("s%04d", 120)] = semver.MustParse("2.1.0")
 		var first string
-		for run := uint64(0); run < 4; run++ {
+		for run := uint64(0); run < 3; run++ {
 			plan, err := Resolve(context.Background(), shuffledSource{src, rand.New(rand.NewPCG(run, seed))}, root, opts)
 			got := outcome(plan, err)
 			if run == 0 {
@@ -381,12 +381,13 @@ func TestDeterministic(t *testing.T) {
 // The naive solver is complete when it does not run out of budget, so on
 // small random registries the two must agree on whether a solution exists.
 func TestAgreesWithNaive(t *testing.T) {
-	solvable := 0
-	for seed := uint64(1); seed <= 60; seed++ {
-		src, root := randomRegistry(25, 6, 4, seed)
+	solvable, unsolvable, skipped := 0, 0, 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		src, root := randomRegistry(30, 12, 2, seed)
 		plan, err := Resolve(context.Background(), src, root, Options{})
-		_, nerr := newNaive(src, Options{}, 2_000_000).solve(root)
+		_, nerr := newNaive(src, Options{}, 300_000).solve(root)
 		if errors.Is(nerr, errBudget) {
+			skipped++
 			continue
 		}
 		var ns *NoSolutionError
@@ -400,6 +401,7 @@ func TestAgreesWithNaive(t *testing.T) {
 				t.Fatalf("seed %d: %v", seed, e)
 			}
 		case errors.As(err, &ns):
+			unsolvable++
 			if nerr == nil {
 				t.Fatalf("seed %d: naive found a solution, pubgrub said:\n%v", seed, err)
 			}
@@ -407,7 +409,8 @@ func TestAgreesWithNaive(t *testing.T) {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 	}
-	if solvable == 0 {
-		t.Fatal("no seed produced a solvable registry")
+	t.Logf("%d solvable, %d without solution, %d beyond the naive budget", solvable, unsolvable, skipped)
+	if solvable == 0 || unsolvable == 0 {
+		t.Fatal("the seeds no longer cover both outcomes")
 	}
 }

@@ -70,17 +70,24 @@ var errNaiveNoSolution = errors.New("naive: no solution")
 // naive is depth-first search with chronological backtracking: take the
 // first open requirement, try each accepted version newest first, push its
 // requirements, recurse. No learning, so it is exponential on the chain
-// and singleton shapes; budget caps the number of search nodes.
+// and singleton shapes; budget caps the number of search nodes. It matches
+// constraints with the resolver's own matchSet (then the yank and pin
+// rules of model), so a benchmark ratio compares search, not matching.
 type naive struct {
 	m      *model
 	budget int
 	nodes  int
 	sel    map[string]int // name -> index into m.versions(name)
 	cache  map[[2]string][]bool
+	match  *solver             // only for matchSet and its caches
+	any    *semver.Constraints // every version, prereleases included
 }
 
 func newNaive(src *memSource, opts Options, budget int) *naive {
-	return &naive{m: newModel(src, opts), budget: budget, sel: map[string]int{}, cache: map[[2]string][]bool{}}
+	match, _ := newSolver(context.Background(), src, Options{})
+	match.newPkg("root", nil)
+	anyVersion, _ := semver.NewConstraint(">=0.0.0-0")
+	return &naive{m: newModel(src, opts), budget: budget, sel: map[string]int{}, cache: map[[2]string][]bool{}, match: match, any: anyVersion}
 }
 
 func (n *naive) ok(r Requirement) []bool {
@@ -90,8 +97,12 @@ func (n *naive) ok(r Requirement) []bool {
 	}
 	vs := n.m.versions(r.Name)
 	a := make([]bool, len(vs))
-	for i, c := range vs {
-		a[i] = n.m.accepts(r, c)
+	if p, err := n.match.lookup(r.Name); err == nil && p.n() == len(vs) {
+		matched := n.match.matchSet(p, n.match.parseConstraint(r.Raw, r.Constraint), r.Constraint)
+		for i, c := range vs {
+			// Check already done by matchSet: accepts' other rules only.
+			a[i] = matched.has(i) && n.m.accepts(Requirement{Name: r.Name, Constraint: n.any, Raw: r.Raw}, c)
+		}
 	}
 	n.cache[key] = a
 	return a

@@ -39,11 +39,14 @@ type pkg struct {
 	relKeys [][3]uint64                  // major, minor, patch of each release version, built with rel
 
 	// Solver state.
-	assigns  []int32 // indexes into solver.assigns, oldest first
-	decided  int     // version index, or -1
-	incs     []int32 // incompatibilities mentioning this package
-	gen      int32   // last backtrack generation that touched it
-	selfDeps []bool  // per version: requires itself (a cycle, reported after solving)
+	assigns   []int32 // indexes into solver.trail, oldest first
+	decided   int     // version index, or -1
+	incs      []int32 // incompatibilities mentioning this package
+	gen       int32   // last backtrack generation that touched it
+	tried     int     // version index last decided, or -1
+	fallbacks int     // decisions at a version other than the one tried before
+	eager     bool    // every version's dependencies are loaded (see loadAll)
+	selfDeps  []bool  // per version: requires itself (a cycle, reported after solving)
 }
 
 func (p *pkg) n() int { return len(p.versions) }
@@ -78,14 +81,15 @@ func (s *solver) lookup(name string) (*pkg, error) {
 	if err != nil {
 		list = nil
 	}
-	cands := make([]Candidate, 0, len(list))
 	for _, c := range list {
 		if c.Version == nil {
 			return nil, fmt.Errorf("resolve: list versions of %s: a candidate has no version", name)
 		}
-		cands = append(cands, c)
 	}
+	// The list is the source's: sort a copy, and only when needed.
+	cands := list
 	if !sort.SliceIsSorted(cands, func(i, j int) bool { return cands[i].Version.LessThan(cands[j].Version) }) {
+		cands = append([]Candidate(nil), list...)
 		sort.SliceStable(cands, func(i, j int) bool { return cands[i].Version.LessThan(cands[j].Version) })
 	}
 	for i := 1; i < len(cands); i++ {
@@ -137,6 +141,7 @@ func (s *solver) newPkg(name string, cands []Candidate) *pkg {
 		ok:       make(bitset, (n+63)/64),
 		locked:   -1,
 		pinned:   -1,
+		tried:    -1,
 		reqs:     make([][]Requirement, n),
 		fetched:  make([]bool, n),
 		depIncs:  make([][]int32, n),
@@ -275,7 +280,7 @@ func (s *solver) hasReq(p *pkg, i int, r Requirement) (bool, error) {
 		return false, err
 	}
 	for _, o := range reqs {
-		if o.Raw == r.Raw && o.Name == r.Name { // Raw first: it differs more often
+		if (o.Constraint == r.Constraint || o.Raw == r.Raw) && o.Name == r.Name {
 			return true, nil
 		}
 	}

@@ -32,9 +32,18 @@ type writer struct {
 }
 
 type reportLine struct {
-	msg string
-	num int // 0 when unnumbered
+	msg func() string // nil for a blank line
+	num int           // 0 when unnumbered
 }
+
+// Explanations longer than maxLines show their first headLines and last
+// tailLines: a proof of thousands of steps (every version failing for its
+// own reason) is not read by anyone, and writing it all took seconds.
+const (
+	maxLines  = 250
+	headLines = 200
+	tailLines = 40
+)
 
 func (w *writer) write() string {
 	w.derivations = map[int32]int{}
@@ -42,7 +51,7 @@ func (w *writer) write() string {
 	w.count(w.root)
 	root := w.s.incs[w.root]
 	if root.external() {
-		w.add(w.root, "Because "+w.str(w.root)+", version solving failed.", false)
+		w.add(w.root, func() string { return "Because " + w.str(w.root) + ", version solving failed." }, false)
 	} else {
 		w.visit(w.root, false)
 	}
@@ -52,8 +61,14 @@ func (w *writer) write() string {
 	}
 	var b strings.Builder
 	lastEmpty := false
-	for _, l := range w.lines {
-		if l.msg == "" {
+	for i, l := range w.lines {
+		if len(w.lines) > maxLines && i >= headLines && i < len(w.lines)-tailLines {
+			if i == headLines {
+				fmt.Fprintf(&b, "%s... (%d more lines of this proof omitted) ...\n", strings.Repeat(" ", pad), len(w.lines)-headLines-tailLines)
+			}
+			continue
+		}
+		if l.msg == nil {
 			if !lastEmpty {
 				b.WriteString("\n")
 			}
@@ -67,7 +82,7 @@ func (w *writer) write() string {
 		} else {
 			b.WriteString(strings.Repeat(" ", pad))
 		}
-		b.WriteString(l.msg)
+		b.WriteString(l.msg())
 		b.WriteString("\n")
 	}
 	out := strings.TrimRight(b.String(), "\n")
@@ -118,7 +133,7 @@ func (w *writer) count(id int32) {
 	}
 }
 
-func (w *writer) add(id int32, msg string, numbered bool) {
+func (w *writer) add(id int32, msg func() string, numbered bool) {
 	if numbered {
 		n := len(w.lineNumbers) + 1
 		w.lineNumbers[id] = n
@@ -130,14 +145,14 @@ func (w *writer) add(id int32, msg string, numbered bool) {
 
 func (w *writer) derived(id int32) bool { return !w.s.incs[id].external() }
 
-// visit writes the proof of the derived incompatibility id.
+// visit writes the proof of the derived incompatibility id. Messages are
+// closures, rendered only for the lines write shows.
 func (w *writer) visit(id int32, conclusion bool) {
 	numbered := conclusion || w.derivations[id] > 1
 	conj := "And"
 	if conclusion || id == w.root {
 		conj = "So,"
 	}
-	str := w.str(id)
 	in := w.s.incs[id]
 	c1, c2 := in.c1, in.c2
 
@@ -147,14 +162,16 @@ func (w *writer) visit(id int32, conclusion bool) {
 		l2, ok2 := w.lineNumbers[c2]
 		switch {
 		case ok1 && ok2:
-			w.add(id, "Because "+w.and(c1, c2, l1, l2)+", "+str+".", numbered)
+			w.add(id, func() string { return "Because " + w.and(c1, c2, l1, l2) + ", " + w.str(id) + "." }, numbered)
 		case ok1 || ok2:
 			with, without, line := c1, c2, l1
 			if !ok1 {
 				with, without, line = c2, c1, l2
 			}
 			w.visit(without, false)
-			w.add(id, fmt.Sprintf("%s because %s (%d), %s.", conj, w.str(with), line, str), numbered)
+			w.add(id, func() string {
+				return fmt.Sprintf("%s because %s (%d), %s.", conj, w.str(with), line, w.str(id))
+			}, numbered)
 		default:
 			single1, single2 := w.singleLine(c1), w.singleLine(c2)
 			if single1 || single2 {
@@ -164,12 +181,15 @@ func (w *writer) visit(id int32, conclusion bool) {
 				}
 				w.visit(first, false)
 				w.visit(second, false)
-				w.add(id, "Thus, "+str+".", numbered)
+				w.add(id, func() string { return "Thus, " + w.str(id) + "." }, numbered)
 			} else {
 				w.visit(c1, true)
 				w.lines = append(w.lines, reportLine{})
 				w.visit(c2, false)
-				w.add(id, fmt.Sprintf("%s because %s (%d), %s.", conj, w.str(c1), w.lineNumbers[c1], str), numbered)
+				line := w.lineNumbers[c1]
+				w.add(id, func() string {
+					return fmt.Sprintf("%s because %s (%d), %s.", conj, w.str(c1), line, w.str(id))
+				}, numbered)
 			}
 		}
 	case w.derived(c1) || w.derived(c2):
@@ -178,7 +198,7 @@ func (w *writer) visit(id int32, conclusion bool) {
 			der, ext = c2, c1
 		}
 		if line, ok := w.lineNumbers[der]; ok {
-			w.add(id, "Because "+w.and(ext, der, 0, line)+", "+str+".", numbered)
+			w.add(id, func() string { return "Because " + w.and(ext, der, 0, line) + ", " + w.str(id) + "." }, numbered)
 		} else if w.collapsible(der) {
 			d := w.s.incs[der]
 			collapsedDer, collapsedExt := d.c1, d.c2
@@ -186,13 +206,15 @@ func (w *writer) visit(id int32, conclusion bool) {
 				collapsedDer, collapsedExt = d.c2, d.c1
 			}
 			w.visit(collapsedDer, false)
-			w.add(id, conj+" because "+w.and(collapsedExt, ext, 0, 0)+", "+str+".", numbered)
+			w.add(id, func() string {
+				return conj + " because " + w.and(collapsedExt, ext, 0, 0) + ", " + w.str(id) + "."
+			}, numbered)
 		} else {
 			w.visit(der, false)
-			w.add(id, conj+" because "+w.str(ext)+", "+str+".", numbered)
+			w.add(id, func() string { return conj + " because " + w.str(ext) + ", " + w.str(id) + "." }, numbered)
 		}
 	default:
-		w.add(id, "Because "+w.and(c1, c2, 0, 0)+", "+str+".", numbered)
+		w.add(id, func() string { return "Because " + w.and(c1, c2, 0, 0) + ", " + w.str(id) + "." }, numbered)
 	}
 }
 

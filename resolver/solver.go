@@ -72,10 +72,13 @@ type solver struct {
 	parked  [][]parkedInc
 	pending pendingHeap // packages to decide; may hold stale entries
 	gen     int32       // backtrack generation, to push each package once
+	touched []*pkg      // scratch for backtrack
 	queue   []pkgID     // unit propagation work list
 	inProp  []bool
 
-	stats struct{ decisions, conflicts, resSteps, visits, derivations, scanned int }
+	memo []memoSat // scratch for carrySatisfiers, by package
+
+	stats struct{ decisions, derivations, conflicts, visits, eager int }
 }
 
 func newSolver(ctx context.Context, src Source, opts Options) (*solver, error) {
@@ -278,6 +281,7 @@ func (s *solver) propagate(start pkgID) error {
 }
 
 func (s *solver) derive(p pkgID, t term, cause int32) {
+	s.stats.derivations++
 	pk := s.pkgs[p]
 	acc := t
 	if prev, ok := pk.acc(s); ok {
@@ -373,7 +377,7 @@ func (h *pendingHeap) pop() {
 // backtrack removes every assignment above level.
 func (s *solver) backtrack(level int32) {
 	s.gen++
-	var touched []*pkg
+	touched := s.touched[:0]
 	for s.trail.n > 0 && s.trail.at(s.trail.n-1).level > level {
 		a := s.trail.pop()
 		pk := s.pkgs[a.pkg]
@@ -389,6 +393,7 @@ func (s *solver) backtrack(level int32) {
 	for _, pk := range touched {
 		s.addPending(pk)
 	}
+	s.touched = touched
 	for l := len(s.parked) - 1; l > int(level); l-- {
 		for _, e := range s.parked[l] {
 			pk := s.pkgs[e.pkg]
@@ -422,19 +427,29 @@ func (s *solver) satisfier(t term) int32 {
 func (s *solver) resolveConflict(id int32) (int32, error) {
 	cur := id
 	s.stats.conflicts++
+	// sats[k] is the satisfier of the k-th term of the current
+	// incompatibility. Most terms pass unchanged from one prior cause to
+	// the next, so their satisfiers are carried over instead of searched
+	// again: long resolutions build incompatibilities of hundreds of terms.
+	var sats []int32
 	for {
-		s.stats.resSteps++
 		in := s.incs[cur]
 		if in.isFailure() {
 			return -1, s.noSolution(cur)
 		}
+		if sats == nil {
+			sats = make([]int32, len(in.terms))
+			for k, t := range in.terms {
+				sats[k] = s.satisfier(t)
+			}
+		}
 		sat, prev := int32(-1), int32(-1)
 		var satTerm term
-		for _, t := range in.terms {
+		for k, t := range in.terms {
 			if t.tautology() {
 				continue
 			}
-			j := s.satisfier(t)
+			j := sats[k]
 			if j < 0 {
 				return -1, fmt.Errorf("resolve: internal error: conflict term on %s is not satisfied", s.pkgs[t.pkg].name)
 			}
@@ -478,8 +493,43 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 		}
 		next := s.a.newIncompat()
 		next.terms, next.kind, next.c1, next.c2 = priorCause(&s.a, in, s.incs[a.cause], a.pkg), causeConflict, cur, a.cause
+		sats = s.carrySatisfiers(in.terms, sats, next.terms)
 		cur = s.store(next)
 	}
+}
+
+// carrySatisfiers returns the satisfiers of terms, reusing those of the
+// terms of old that passed through unchanged (same set, by identity).
+func (s *solver) carrySatisfiers(old []term, oldSats []int32, terms []term) []int32 {
+	for len(s.memo) < len(s.pkgs) {
+		s.memo = append(s.memo, memoSat{})
+	}
+	for k, t := range old {
+		s.memo[t.pkg] = memoSat{t: t, sat: oldSats[k], ok: true}
+	}
+	sats := make([]int32, len(terms))
+	for k, t := range terms {
+		if m := s.memo[t.pkg]; m.ok && m.t.pos == t.pos && sameSet(m.t.set, t.set) {
+			sats[k] = m.sat
+		} else {
+			sats[k] = s.satisfier(t)
+		}
+	}
+	for _, t := range old {
+		s.memo[t.pkg] = memoSat{}
+	}
+	return sats
+}
+
+type memoSat struct {
+	t   term
+	sat int32
+	ok  bool
+}
+
+// sameSet reports that a and b are the very same bitset.
+func sameSet(a, b bitset) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // choose makes the next decision. It picks the undecided package with a
@@ -491,7 +541,6 @@ func (s *solver) choose() (pkgID, bool, error) {
 	var bestAcc term
 	for len(s.pending) > 0 {
 		e := s.pending[0]
-		s.stats.scanned++
 		acc, ok := e.pkg.acc(s)
 		if !ok || !acc.pos || e.pkg.decided >= 0 || int32(andCount(acc.set, e.pkg.ok)) != e.count {
 			s.pending.pop()
@@ -514,6 +563,12 @@ func (s *solver) choose() (pkgID, bool, error) {
 	if l := best.locked; l >= 0 && bestAcc.set.has(l) && best.ok.has(l) {
 		v = l
 	}
+	if best.tried >= 0 && best.tried != v {
+		if best.fallbacks++; best.fallbacks >= eagerAfter && !best.eager {
+			s.loadAll(best)
+		}
+	}
+	best.tried = v
 	deps, err := s.dependencies(best, v)
 	if err != nil {
 		return 0, false, err
@@ -527,6 +582,33 @@ func (s *solver) choose() (pkgID, bool, error) {
 	}
 	s.decide(best, v)
 	return best.id, false, nil
+}
+
+// eagerAfter is how many times a package must fall back to another
+// version before loadAll loads all of its versions' dependencies.
+const eagerAfter = 4
+
+// loadAll builds the dependency incompatibilities of every selectable
+// version of p. PubGrub loads dependencies lazily, one decided version at a
+// time; but a package that keeps falling back to older versions tends to
+// go on doing so, and when each version fails for its own reason (the
+// solana-style "=x.y.z" lockstep chains) learning cannot cover several
+// versions at once, so ruling them out one decision at a time costs a full
+// descent per version. With every version's dependencies known, unit
+// propagation rules them out without deciding them. Loading them all for
+// every package that falls back once made ordinary registries slower
+// (more incompatibilities to propagate), hence eagerAfter. Errors are left
+// for lazy loading to report, should the version ever be chosen.
+func (s *solver) loadAll(p *pkg) {
+	s.stats.eager++
+	p.eager = true
+	for i := p.n() - 1; i >= 0; i-- {
+		if p.ok.has(i) && !p.built[i] {
+			if _, err := s.dependencies(p, i); err != nil {
+				continue
+			}
+		}
+	}
 }
 
 // wouldConflict reports whether deciding version v of p would satisfy in.

@@ -98,6 +98,13 @@ func newEnv(t *testing.T, dirs []string) *env {
 	if testing.Short() {
 		t.Skip("builds skills from source and compiles them")
 	}
+	if raceEnabled {
+		// The skills run in wasm and in child processes, where the race
+		// detector sees nothing; in this process it would only slow
+		// wazero's compiler down (minutes per module) while checking host
+		// code, which the host's own tests cover.
+		t.Skip("the skills under test run outside this process; the race detector only slows the wasm compiler")
+	}
 	ctx := context.Background()
 	root := t.TempDir()
 	start := time.Now()

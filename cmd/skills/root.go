@@ -59,6 +59,9 @@ go-plugin binaries (child processes over gRPC), each described by a SKILL.md.`,
 		newInitCmd(a), newValidateCmd(a), newBuildCmd(a), newRunCmd(a),
 		newKeygenCmd(a), newPublishCmd(a), newRegistryCmd(a),
 		newDeprecateCmd(a), newUndeprecateCmd(a), newYankCmd(a), newUnyankCmd(a),
+		newInstallCmd(a), newUninstallCmd(a), newUpgradeCmd(a), newPinCmd(a), newUnpinCmd(a),
+		newListCmd(a), newInfoCmd(a), newSearchCmd(a), newOutdatedCmd(a), newVerifyCmd(a),
+		newMCPCmd(a),
 	)
 	return root
 }

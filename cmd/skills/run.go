@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skillsdev/skills/host"
+	"github.com/skillsdev/skills/marketplace/index"
 	"github.com/skillsdev/skills/sdk/build"
 	"github.com/skillsdev/skills/sdk/manifest"
 	"github.com/skillsdev/skills/sdk/wire"
@@ -84,7 +85,10 @@ Exit status: 0 when the skill returned output, 1 when it returned an error.`,
 // what it requires beside it (rebuilt when stale), or an installed skill.
 func runSources(ctx context.Context, a *app, target string) ([]host.Source, string, error) {
 	if _, err := os.Stat(filepath.Join(target, "SKILL.md")); err != nil {
-		return nil, "", fmt.Errorf("run %s: no skill folder %s (no SKILL.md there); installed skills are run by name once `skills install` has installed them", target, target)
+		if !index.ValidName(target) {
+			return nil, "", fmt.Errorf("run %s: no skill folder %s (no SKILL.md there); installed skills are run by name once `skills install` has installed them", target, target)
+		}
+		return runInstalled(ctx, a, target)
 	}
 	srcs, err := host.DirSources(target)
 	if err != nil {
@@ -110,6 +114,31 @@ func runSources(ctx context.Context, a *app, target string) ([]host.Source, stri
 		}
 	}
 	return srcs, srcs[0].Manifest.Name, nil
+}
+
+// runInstalled loads the whole installed set (so that the skill's
+// dependencies are there) from the store, as skills.lock records it.
+func runInstalled(ctx context.Context, a *app, name string) ([]host.Source, string, error) {
+	home, err := a.homeDir()
+	if err != nil {
+		return nil, "", err
+	}
+	srcs, err := installedSources(ctx, a, home)
+	if err != nil {
+		return nil, "", fmt.Errorf("run %s: %w", name, err)
+	}
+	var names []string
+	for _, s := range srcs {
+		if s.Manifest.Name == name {
+			return srcs, name, nil
+		}
+		names = append(names, s.Manifest.Name)
+	}
+	have := "none"
+	if len(names) > 0 {
+		have = strings.Join(names, ", ")
+	}
+	return nil, "", fmt.Errorf("run %s: no skill folder %s here, and no installed skill %s (installed: %s); install it with `skills install %s`", name, name, name, have, name)
 }
 
 // readInput reads --input: inline JSON, @FILE, or @- for stdin.

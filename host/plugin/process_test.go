@@ -109,7 +109,8 @@ func TestHostDeathLeavesNoOrphan(t *testing.T) {
 	host := exec.CommandContext(ctx, exe, "-test.run=^$")
 	host.Env = append(os.Environ(),
 		envFakeHostArtifact+"="+guests["echo"],
-		envFakeHostStore+"="+filepath.Join(t.TempDir(), "store"))
+		envFakeHostStore+"="+filepath.Join(t.TempDir(), "store"),
+		"TMPDIR="+t.TempDir()) // go-plugin's socket dir, which a killed host cannot remove
 	var stderr bytes.Buffer
 	host.Stderr = &stderr
 	stdout, err := host.StdoutPipe()

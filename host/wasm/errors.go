@@ -59,16 +59,19 @@ func (inst *instance) failure(ctx context.Context, err error, op string) *wire.E
 		// The runtime was closed under the call by WithCloseOnContextDone.
 		return ctxError(ctx, name)
 	}
-	msg := inst.stderr.explain()
-	switch {
-	case isExit && msg != "":
-		msg = fmt.Sprintf("%s (exit code %d)", msg, exit.ExitCode())
-	case isExit:
-		msg = fmt.Sprintf("guest exited with code %d", exit.ExitCode())
-	default:
-		// wazero's message is "wasm error: <what>\nwasm stack trace: ...":
-		// the first line is the reason, the trace is in the debug log.
-		msg, _, _ = strings.Cut(err.Error(), "\n")
+	// wazero's message is "wasm error: <what>\nwasm stack trace: ...": the
+	// first line says what happened, the trace is in the debug log. A Go
+	// guest that panics prints why to stderr, then traps or exits: the
+	// panic line is what the caller wants to read.
+	what, _, _ := strings.Cut(err.Error(), "\n")
+	if isExit {
+		what = fmt.Sprintf("exit code %d", exit.ExitCode())
+	}
+	msg := what
+	if reason, last := inst.stderr.explain(); reason != "" {
+		msg = reason + " (" + what + ")"
+	} else if isExit && last != "" {
+		msg = what + ": " + last
 	}
 	return &wire.Error{Code: wire.CodeTrap, Skill: name, Message: op + ": " + msg}
 }

@@ -6,8 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/skillsdev/skills/sdk/build"
 	"github.com/skillsdev/skills/sdk/manifest"
@@ -19,7 +23,7 @@ var guestNames = []string{"echo", "callback", "trap", "loop", "membomb", "errcod
 var (
 	guestDir string            // where the built modules are
 	guests   map[string]string // guest name -> module path
-	cacheDir string            // one compilation cache for every engine of the run
+	cacheDir string            // one compilation cache for every engine of the run, kept across runs
 )
 
 func TestMain(m *testing.M) {
@@ -35,6 +39,11 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	guestDir = filepath.Join(tmp, "guests")
 	cacheDir = filepath.Join(tmp, "cache")
+	if dir, err := os.UserCacheDir(); err == nil {
+		// Entries are keyed by module digest and wazero version, so keeping
+		// them across runs is safe, and saves compiling every guest again.
+		cacheDir = filepath.Join(dir, "skills", "host-wasm-test")
+	}
 	ctx := context.Background()
 	guests, err = buildGuests(ctx, guestNames...)
 	if err == nil {
@@ -51,8 +60,24 @@ func run(m *testing.M) int {
 // program built without the race detector: wazero's compiler, instrumented
 // by -race, needs over a minute per module. The loop guest is compiled for
 // both ways of stopping runaway guests.
+//
+// wazero keeps cache entries per wazero version, which it reads from the
+// binary's build information: test binaries carry none and say "dev", so
+// the helper is told to say what this binary says.
 func precompile(ctx context.Context, names ...string) error {
-	args := []string{"run", "./testdata/precompile", "-cache", cacheDir}
+	c, err := wazero.NewCompilationCacheWithDir(cacheDir)
+	if err != nil {
+		return err
+	}
+	_ = c.Close(ctx)
+	suffix := "-" + runtime.GOARCH + "-" + runtime.GOOS
+	dirs, _ := filepath.Glob(filepath.Join(cacheDir, "wazero-*"+suffix))
+	if len(dirs) != 1 {
+		return fmt.Errorf("precompile: cannot tell the cache's wazero version from %v", dirs)
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(dirs[0]), "wazero-"), suffix)
+	args := []string{"run", "-ldflags=-X github.com/tetratelabs/wazero/internal/version.version=" + version,
+		"./testdata/precompile", "-cache", cacheDir}
 	for _, name := range names {
 		args = append(args, guests[name])
 	}

@@ -88,13 +88,11 @@ func (w *stderrWatch) endLine() {
 	w.last = append(w.last[:0], line...)
 }
 
-// explain returns why the guest died, as far as stderr tells.
-func (w *stderrWatch) explain() string {
+// explain returns the panic or fatal error line, if the guest wrote one,
+// and the last line it wrote.
+func (w *stderrWatch) explain() (reason, last string) {
 	w.endLine()
-	if len(w.reason) > 0 {
-		return string(w.reason)
-	}
-	return string(w.last)
+	return string(w.reason), string(w.last)
 }
 
 func (w *stderrWatch) reset() {

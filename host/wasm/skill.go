@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/skillsdev/skills/host/engine"
@@ -112,7 +114,9 @@ func (s *skill) compile(ctx context.Context, code []byte, metered bool) (wazero.
 		WithCompilationCache(s.eng.cache).
 		WithCloseOnContextDone(!metered)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	compiled, err := rt.CompileModule(ctx, code)
+	// On a cache miss, compile functions on every core: a Go guest has
+	// thousands, and one worker takes about half a second.
+	compiled, err := rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, nil, fmt.Errorf("compile %s: %w", s.spec.Artifact, err)
@@ -230,9 +234,12 @@ func (s *skill) acquire(ctx context.Context) (*instance, *wire.Error) {
 	return inst, nil
 }
 
-// release returns an instance to the pool, or closes it if it failed.
+// release returns an instance to the pool, or closes it if it failed. An
+// instance whose memory grew past half its cap is closed too: linear memory
+// never shrinks, so it would hold that memory while idle and start the next
+// call close to the cap.
 func (s *skill) release(inst *instance) {
-	if inst.broken || s.closed.Load() {
+	if inst.broken || s.closed.Load() || uint64(inst.memory.Size()) > s.memLimit/2 {
 		inst.close()
 	} else {
 		select {

@@ -169,7 +169,7 @@ func TestCallbacks(t *testing.T) {
 		{name: "tool", input: `{"op":"tool","name":"upper","input":"abc"}`, want: `{"got":["ABC"]}`},
 		{name: "tool many times", input: `{"op":"tool","name":"upper","input":"a","times":3}`, want: `{"got":["A","A","A"]}`},
 		{name: "skill", input: `{"op":"skill","name":"echo","input":{"deep":[1,2]}}`, want: `{"got":[{"deep":[1,2]}]}`},
-		{name: "context travels", input: `{"op":"tool","name":"chain"}`, want: `{"got":["outer -> callback"]}`},
+		{name: "context travels", input: `{"op":"tool","name":"chain"}`, want: `{"got":["outer/callback"]}`},
 		{name: "deadline travels", input: `{"op":"tool","name":"deadline"}`, want: fmt.Sprintf(`{"got":[%d]}`, deadline.UnixNano())},
 		{name: "log", input: `{"op":"log","name":"hello from the guest"}`, want: `{"got":["logged"]}`},
 		{name: "typed tool error", input: `{"op":"tool","name":"denied"}`, wantCode: wire.CodeToolDenied, check: func(t *testing.T, e *wire.Error) {
@@ -193,7 +193,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithDeadline(context.WithValue(context.Background(), chainKey{}, "outer -> callback"), deadline)
+			ctx, cancel := context.WithDeadline(context.WithValue(context.Background(), chainKey{}, "outer/callback"), deadline)
 			defer cancel()
 			got, werr := call(t, ctx, s, tt.input)
 			if tt.wantCode == "" {
@@ -215,7 +215,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	host.mu.Lock()
 	defer host.mu.Unlock()
-	if len(host.logs) != 1 || host.logs[0] != "WARN hello from the guest outer -> callback" {
+	if len(host.logs) != 1 || host.logs[0] != "WARN hello from the guest outer/callback" {
 		t.Errorf("logs = %q", host.logs)
 	}
 }
@@ -438,7 +438,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "hand-made ok", module: abiModule{}.bytes()},
 		{name: "missing export", module: abiModule{skip: wire.ExportInit}.bytes(), want: `lacks export "skill_init"`},
 		{name: "missing call export", module: abiModule{skip: wire.ExportCall}.bytes(), want: `lacks export "skill_call"`},
-		{name: "wrong export type", module: abiModule{callType: []byte{w.I32}}.bytes(), want: `export "skill_call" has type (i32, i32) -> (i32), want (i32, i32) -> (i64)`},
+		{name: "wrong export type", module: abiModule{callType: []byte{w.I32}, call: w.I32Const(0)}.bytes(), want: `export "skill_call" has type (i32, i32) -> (i32), want (i32, i32) -> (i64)`},
 		{name: "unknown import", module: abiModule{imports: []string{"env/abort"}}.bytes(), want: "imports env.abort, which the host does not provide"},
 		{name: "unknown host function", module: abiModule{imports: []string{"skills/exec"}}.bytes(), want: "imports skills.exec"},
 		{name: "reserved import", module: abiModule{imports: []string{"skills.internal/tick"}}.bytes(), want: "imports skills.internal.tick: that module is reserved for the host"},
@@ -524,7 +524,7 @@ func TestConcurrentCalls(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 25; i++ {
+			for i := 0; i < 20; i++ {
 				in := fmt.Sprintf(`{"g":%d,"i":%d}`, g, i)
 				out, err := echo.Call(context.Background(), []byte(in))
 				if err != nil || string(out) != in {
@@ -532,7 +532,7 @@ func TestConcurrentCalls(t *testing.T) {
 					return
 				}
 				mode, want := `"ok"`, wire.Code("")
-				if i%5 == 0 {
+				if i%10 == 0 {
 					mode, want = `"panic"`, wire.CodeTrap
 				}
 				_, err = trap.Call(context.Background(), []byte(mode))

@@ -22,14 +22,11 @@
 package install
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +38,6 @@ import (
 	"github.com/skillsdev/skills/marketplace/lock"
 	"github.com/skillsdev/skills/marketplace/registry"
 	"github.com/skillsdev/skills/marketplace/store"
-	"github.com/skillsdev/skills/resolver"
 	"github.com/skillsdev/skills/sdk/manifest"
 )
 
@@ -246,27 +242,6 @@ func ParseWant(s string) (Want, error) {
 	return Want{Name: name, Constraint: c}, nil
 }
 
-// goal is what a change asks the resolver for.
-type goal struct {
-	requested map[string]string    // root skills -> constraint; "" for a new bare name
-	pins      map[string]*lock.Pin // pinned skills (always roots)
-	unlock    map[string]bool      // names whose locked version is not preferred
-}
-
-func goalFrom(cur *lock.Lock) *goal {
-	g := &goal{requested: map[string]string{}, pins: map[string]*lock.Pin{}, unlock: map[string]bool{}}
-	for n, e := range cur.Skills {
-		if e.Requested != "" {
-			g.requested[n] = e.Requested
-		}
-		if e.Pinned != nil {
-			p := *e.Pinned
-			g.pins[n] = &p
-		}
-	}
-	return g
-}
-
 // Install adds wants to the requested skills (replacing the constraint of
 // one already requested) and installs what they need. With no wants it
 // installs what the lock requests (fetching missing store entries).
@@ -401,171 +376,6 @@ func (m *Manager) change(ctx context.Context, f Flags, prepare func(*lock.Lock, 
 	return p.result, m.apply(ctx, cur, p)
 }
 
-// planned is a resolved change, ready to download and commit.
-type planned struct {
-	next   *lock.Lock
-	jobs   []*job
-	result *Result
-}
-
-// job is one package to download and unpack.
-type job struct {
-	name, version string
-	reg           *registry.Registry
-	art           index.Artifact
-	want          store.Want
-	entry         *lock.Entry // completed with the store's hashes
-}
-
-func (m *Manager) plan(ctx context.Context, cur *lock.Lock, cat *catalog.Catalog, g *goal, f Flags) (*planned, error) {
-	now := m.o.Now()
-	names := map[string]bool{}
-	for n := range g.requested {
-		names[n] = true
-	}
-	for n := range g.pins {
-		names[n] = true
-	}
-	sorted := make([]string, 0, len(names))
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	var roots []resolver.Requirement
-	for _, n := range sorted {
-		c := g.requested[n]
-		if c == "" {
-			// The pin itself holds the version, and a conflict is then
-			// explained as "x is pinned to 1.0.0"; only a prerelease pin
-			// needs a constraint that admits prereleases.
-			c = "*"
-			if p := g.pins[n]; p != nil && strings.Contains(p.Version, "-") {
-				c = "=" + p.Version
-			}
-		}
-		roots = append(roots, resolver.Requirement{Name: n, Raw: c})
-	}
-	opts := resolver.Options{Locked: map[string]*semver.Version{}, Pinned: map[string]*semver.Version{}, Now: now}
-	for n, e := range cur.Skills {
-		if g.unlock[n] {
-			continue
-		}
-		if v, err := semver.StrictNewVersion(e.Version); err == nil {
-			opts.Locked[n] = v
-		}
-	}
-	for n, p := range g.pins {
-		v, err := semver.StrictNewVersion(p.Version)
-		if err != nil {
-			return nil, fmt.Errorf("pin of %s: %q is not a version", n, p.Version)
-		}
-		opts.Pinned[n] = v
-	}
-	plan, err := resolver.Resolve(ctx, cat.Source(), roots, opts)
-	if err != nil {
-		var ns *resolver.NoSolutionError
-		if errors.As(err, &ns) {
-			return nil, fmt.Errorf("no set of versions satisfies the requirements:\n%w", err)
-		}
-		return nil, err
-	}
-
-	res := &Result{Warnings: append([]string(nil), plan.Warnings...)}
-	next := lock.New()
-	var jobs []*job
-	var sunset []string
-	for _, d := range plan.Order {
-		ver := d.Version.Original()
-		r, rel, err := cat.Release(d.Name, ver)
-		if err != nil {
-			return nil, err
-		}
-		art, key, err := rel.ArtifactFor(m.o.GOOS, m.o.GOARCH)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", d.Name, ver, err)
-		}
-		old := cur.Skills[d.Name]
-		step := Step{Name: d.Name, Version: ver, SHA256: art.SHA256, Runtime: rel.Runtime}
-		var e *lock.Entry
-		switch {
-		case old != nil && old.Version == ver && old.Platform == key:
-			e = old.Clone()
-			step.SHA256, step.Action = old.SHA256, ActionKeep
-			if old.SHA256 != art.SHA256 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("%s %s: registry %s now lists sha256 %s, but %s is installed; published versions must not change: keeping the installed package", d.Name, ver, r.Name(), art.SHA256, old.SHA256))
-			}
-			if !m.store.Has(old.SHA256) {
-				if old.SHA256 != art.SHA256 {
-					return nil, fmt.Errorf("%s %s: its store entry is missing and registry %s no longer lists the installed package (sha256 %s, now %s)", d.Name, ver, r.Name(), old.SHA256, art.SHA256)
-				}
-				step.Action = ActionFetch
-				jobs = append(jobs, &job{name: d.Name, version: ver, reg: r.Registry, art: art, want: wantOf(d.Name, ver, rel), entry: e})
-			}
-		default:
-			e = &lock.Entry{
-				Version: ver, Runtime: rel.Runtime, Platform: key, SHA256: art.SHA256, Size: art.Size,
-				Requires: map[string]string{}, Registry: r.Name(), IndexVersion: r.Fetched.Index.Version,
-				Installed: now.UTC(),
-			}
-			for _, q := range rel.Requirements {
-				e.Requires[q.Name] = q.Constraint
-			}
-			step.Action = ActionInstall
-			if old != nil {
-				step.From = old.Version
-				step.Action = ActionUpgrade
-				if ov, err := semver.StrictNewVersion(old.Version); err == nil && d.Version.LessThan(ov) {
-					step.Action = ActionDowngrade
-				}
-			}
-			if catalog.SunsetPassed(rel.Deprecated, now) && !f.AllowDeprecated {
-				sunset = append(sunset, sunsetProblem(d.Name, ver, rel.Deprecated))
-			}
-			jobs = append(jobs, &job{name: d.Name, version: ver, reg: r.Registry, art: art, want: wantOf(d.Name, ver, rel), entry: e})
-		}
-		e.Requested = ""
-		if _, ok := g.requested[d.Name]; ok {
-			e.Requested = g.requested[d.Name]
-			if e.Requested == "" {
-				e.Requested = "^" + ver
-			}
-		}
-		e.Pinned = g.pins[d.Name]
-		next.Skills[d.Name] = e
-		res.Order = append(res.Order, step)
-	}
-	if len(sunset) > 0 {
-		return nil, fmt.Errorf("%s\npass --allow-deprecated to install it anyway", strings.Join(sunset, "\n"))
-	}
-	for _, n := range cur.Names() {
-		if _, ok := next.Skills[n]; !ok {
-			res.Removed = append(res.Removed, n+" "+cur.Skills[n].Version)
-		}
-	}
-	sort.Strings(res.Warnings)
-	res.Changed = !sameLock(cur, next)
-	return &planned{next: next, jobs: jobs, result: res}, nil
-}
-
-func sunsetProblem(name, ver string, d *index.Deprecation) string {
-	msg := fmt.Sprintf("%s %s is deprecated (%s) and its sunset %s has passed", name, ver, d.Message, d.Sunset)
-	if r := catalog.Replacement(d); r != "" {
-		msg += "; use " + r + " instead"
-	}
-	return msg
-}
-
-func wantOf(name, ver string, rel *index.Release) store.Want {
-	return store.Want{Name: name, Version: ver, Runtime: rel.Runtime, Requirements: rel.Requirements}
-}
-
-// sameLock reports whether two locks encode alike (install times included).
-func sameLock(a, b *lock.Lock) bool {
-	x, errA := lock.Encode(a)
-	y, errB := lock.Encode(b)
-	return errA == nil && errB == nil && bytes.Equal(x, y)
-}
-
 // apply downloads the planned packages, writes the lock and collects the
 // store. Store entries added by a failed apply are removed again.
 func (m *Manager) apply(ctx context.Context, cur *lock.Lock, p *planned) error {
@@ -606,142 +416,4 @@ func shas(l *lock.Lock) map[string]bool {
 		keep[e.SHA256] = true
 	}
 	return keep
-}
-
-// fetch runs the jobs, Options.Jobs at a time, and returns the store
-// entries added. The first failure cancels the rest.
-func (m *Manager) fetch(ctx context.Context, jobs []*job) ([]string, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, m.o.Jobs)
-	var (
-		mu       sync.Mutex
-		added    []string
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	for _, j := range jobs {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				return
-			}
-			err := m.fetchOne(ctx, j)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				return
-			}
-			added = append(added, j.art.SHA256)
-		})
-	}
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return added, firstErr
-}
-
-// fetchOne downloads one package, verified while it streams, unpacks it
-// into the store and completes the job's lock entry.
-func (m *Manager) fetchOne(ctx context.Context, j *job) error {
-	fail := func(err error) error { return fmt.Errorf("install %s %s: %w", j.name, j.version, err) }
-	rc, err := j.reg.Open(ctx, j.art)
-	if err != nil {
-		return fail(err)
-	}
-	defer rc.Close()
-	pw := &progress{m: m, name: j.name, version: j.version, total: j.art.Size}
-	var src io.Reader
-	if j.art.Size <= memLimit {
-		buf := bytes.NewBuffer(make([]byte, 0, j.art.Size))
-		if _, err := io.Copy(io.MultiWriter(buf, pw), rc); err != nil {
-			return fail(err)
-		}
-		src = bytes.NewReader(buf.Bytes())
-	} else {
-		// Not synced: it is read back at once and then removed.
-		tmp, err := os.CreateTemp(m.store.Root(), ".download-*")
-		if err != nil {
-			return fail(err)
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if _, err := io.Copy(io.MultiWriter(tmp, pw), rc); err != nil {
-			return fail(err)
-		}
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return fail(err)
-		}
-		src = tmp
-	}
-	pw.flush()
-	se, err := m.store.Add(ctx, j.art.SHA256, src, j.want, m.o.Limits)
-	if err != nil {
-		return err // store errors name the skill and version
-	}
-	if err := fill(j.entry, se); err != nil {
-		m.store.Remove(j.art.SHA256)
-		return fail(err)
-	}
-	m.emit(Event{Kind: EventUnpacked, Name: j.name, Version: j.version})
-	return nil
-}
-
-// fill records the store entry's hashes in e; for an entry already in the
-// lock (a re-fetch) they must be the ones recorded.
-func fill(e *lock.Entry, se *store.Entry) error {
-	var art *lock.Artifact
-	if se.Manifest.Entry != "" {
-		art = &lock.Artifact{Path: se.Manifest.Entry, SHA256: se.ArtifactSHA256}
-	}
-	if len(e.Files) > 0 {
-		if !sameFiles(e.Files, se.Files) || (e.Artifact == nil) != (art == nil) || (art != nil && *art != *e.Artifact) {
-			return fmt.Errorf("the unpacked package (sha256 %s) does not hold the files the lock records", se.SHA256)
-		}
-		return nil
-	}
-	e.Files, e.Artifact = se.Files, art
-	return nil
-}
-
-func sameFiles(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
-// progress reports download progress about every 64 KiB.
-type progress struct {
-	m             *Manager
-	name, version string
-	total, n, at  int64
-}
-
-func (p *progress) Write(b []byte) (int, error) {
-	p.n += int64(len(b))
-	if p.n-p.at >= 64<<10 {
-		p.flush()
-	}
-	return len(b), nil
-}
-
-func (p *progress) flush() {
-	p.at = p.n
-	p.m.emit(Event{Kind: EventDownload, Name: p.name, Version: p.version, Bytes: p.n, Total: p.total})
 }

@@ -1,6 +1,8 @@
 package install
 
 import (
+	"fmt"
+
 	"github.com/skillsdev/skills/marketplace/catalog"
 	"github.com/skillsdev/skills/marketplace/index"
 	"github.com/skillsdev/skills/marketplace/lock"
@@ -40,7 +42,7 @@ func Installed(home string, cat *catalog.Catalog) ([]Skill, error) {
 		e := l.Skills[n]
 		m, err := st.Load(e.SHA256)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("installed skill %s %s: %w (`skills verify` shows the damage, `skills install --frozen` restores it)", n, e.Version, err)
 		}
 		s := Skill{Name: n, Version: e.Version, Dir: st.Path(e.SHA256), Manifest: m, Registry: e.Registry}
 		if e.Artifact != nil {

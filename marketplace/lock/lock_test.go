@@ -30,10 +30,10 @@ func sample() *Lock {
 	l.Skills["summarize"] = &Entry{
 		Version: "1.0.0", Runtime: manifest.RuntimeWasm, Platform: "any",
 		SHA256: hex64('d'), Size: 200,
-		Artifact:  &Artifact{Path: "summarize.wasm", SHA256: hex64('e')},
-		Files:     map[string]string{"SKILL.md": hex64('f'), "summarize.wasm": hex64('e'), "assets/x.txt": hex64('0')},
-		Requires:  map[string]string{"wordcount": "^1.0"},
-		Registry:  "bundled", IndexVersion: 3, Installed: now,
+		Artifact: &Artifact{Path: "summarize.wasm", SHA256: hex64('e')},
+		Files:    map[string]string{"SKILL.md": hex64('f'), "summarize.wasm": hex64('e'), "assets/x.txt": hex64('0')},
+		Requires: map[string]string{"wordcount": "^1.0"},
+		Registry: "bundled", IndexVersion: 3, Installed: now,
 		Requested: "^1.0",
 		Pinned:    &Pin{Version: "1.0.0", Reason: "hold", Time: now},
 	}

@@ -38,11 +38,9 @@ type Store struct {
 	root string
 }
 
-// Open returns the store at root, creating the folder if needed.
+// Open returns the store at root. The folder is created by the first Add,
+// so that reading an empty home changes nothing.
 func Open(root string) (*Store, error) {
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -103,6 +101,9 @@ type Limits = archive.Limits
 func (s *Store) Add(ctx context.Context, sum string, r io.Reader, want Want, lim Limits) (*Entry, error) {
 	if !hexSHA256.MatchString(sum) {
 		return nil, fmt.Errorf("unpack %s %s: bad package sha256 %q", want.Name, want.Version, sum)
+	}
+	if err := os.MkdirAll(s.root, 0o755); err != nil {
+		return nil, fmt.Errorf("unpack %s %s: %w", want.Name, want.Version, err)
 	}
 	tmp, err := os.MkdirTemp(s.root, ".tmp-")
 	if err != nil {
@@ -409,6 +410,9 @@ func (s *Store) Verify(sum string, files map[string]string) ([]Problem, error) {
 // until it is renamed.
 func (s *Store) GC(keep map[string]bool) ([]string, error) {
 	des, err := os.ReadDir(s.root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store gc: %w", err)
 	}

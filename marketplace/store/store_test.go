@@ -145,9 +145,13 @@ func TestAddRefuses(t *testing.T) {
 		is    error
 		want  []string
 	}{
-		{name: "other name", skill: with(func(s *markettest.Skill) { s.SkillMD = bytes.Replace(good, []byte("name: summarize"), []byte("name: summary"), 1) }),
+		{name: "other name", skill: with(func(s *markettest.Skill) {
+			s.SkillMD = bytes.Replace(good, []byte("name: summarize"), []byte("name: summary"), 1)
+		}),
 			want: []string{`name is "summary" in SKILL.md, "summarize" in the index`}},
-		{name: "other version", skill: with(func(s *markettest.Skill) { s.SkillMD = bytes.Replace(good, []byte("version: 1.2.0"), []byte("version: 1.2.1"), 1) }),
+		{name: "other version", skill: with(func(s *markettest.Skill) {
+			s.SkillMD = bytes.Replace(good, []byte("version: 1.2.0"), []byte("version: 1.2.1"), 1)
+		}),
 			want: []string{"version is 1.2.1 in SKILL.md, 1.2.0 in the index"}},
 		{name: "other runtime", skill: with(func(s *markettest.Skill) {
 			s.SkillMD = bytes.Replace(good, []byte("runtime: wasm"), []byte("runtime: plugin"), 1)

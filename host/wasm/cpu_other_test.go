@@ -1,0 +1,6 @@
+//go:build !linux
+
+package wasm
+
+// threadCPU is only measured on Linux.
+func threadCPU() (int64, bool) { return 0, false }
