@@ -116,7 +116,13 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 		if src.Manifest == nil {
 			m, err := manifest.Load(src.Dir)
 			if err != nil {
-				res.Failed[filepath.Base(src.Dir)] = fmt.Errorf("load %s: %w", src.Dir, err)
+				// The folder is named after its skill: a SKILL.md that no
+				// longer parses keeps that skill's version serving.
+				name := filepath.Base(src.Dir)
+				res.Failed[name] = fmt.Errorf("load %s: %w", src.Dir, err)
+				if prev, ok := old.skills[name]; ok {
+					next[name] = prev
+				}
 				continue
 			}
 			src.Manifest = m

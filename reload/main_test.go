@@ -32,20 +32,48 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	if root, err = reloadtest.Root(); err == nil {
-		hostHome = filepath.Join(tmp, "host")
+		if hostHome = reloadtest.CacheHome("reload-test"); hostHome == "" {
+			hostHome = filepath.Join(tmp, "host")
+		}
 		mods, err = reloadtest.BuildVariants(context.Background(), root, filepath.Join(tmp, "build"), hostHome)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if shared != nil {
+		shared.Close(context.Background())
+	}
+	return code
 }
 
-// newHost returns a host whose compilation cache holds the tick variants.
+// sharedHost is the host of the package's tests, made by the first test
+// that needs it, as an agent has one host for its life. A test that starts
+// from tick 1.0.0 finds it loaded (same SKILL.md, same module), so only the
+// versions a test swaps in cost a load: several seconds each under the
+// race detector.
+var (
+	sharedOnce sync.Once
+	shared     *host.Host
+	sharedErr  error
+)
+
 func newHost(tb testing.TB) *host.Host {
 	tb.Helper()
-	h, err := host.New(context.Background(), host.Options{Home: hostHome, Workspace: tb.TempDir(), DrainTimeout: 10 * time.Second})
+	sharedOnce.Do(func() {
+		shared, sharedErr = host.New(context.Background(), host.Options{Home: hostHome, DrainTimeout: 10 * time.Second})
+	})
+	if sharedErr != nil {
+		tb.Fatal(sharedErr)
+	}
+	return shared
+}
+
+// ownHost returns a host of the test's own.
+func ownHost(tb testing.TB) *host.Host {
+	tb.Helper()
+	h, err := host.New(context.Background(), host.Options{Home: hostHome, DrainTimeout: 10 * time.Second})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,6 +147,9 @@ func watching(tb testing.TB, h *host.Host, o reload.Options, dirs func() []strin
 		<-done
 		r.Close()
 	})
+	for _, d := range dirs() {
+		settle(tb, r, d)
+	}
 	return r, ev
 }
 
@@ -159,13 +190,21 @@ type caller struct {
 	done     chan struct{}
 }
 
-func startCaller(h *host.Host, every time.Duration) *caller {
+// startCaller calls tick at about perSecond calls a second (catching up
+// after a stall, as a steady client would) until finished.
+func startCaller(h *host.Host, perSecond int) *caller {
 	c := &caller{seen: map[string]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		t := time.NewTicker(max(every, time.Microsecond))
-		defer t.Stop()
-		for {
+		t0 := time.Now()
+		for n := 0; ; n++ {
+			if wait := t0.Add(time.Duration(n) * time.Second / time.Duration(perSecond)).Sub(time.Now()); wait > 0 {
+				select {
+				case <-c.stop:
+					return
+				case <-time.After(wait):
+				}
+			}
 			select {
 			case <-c.stop:
 				return
@@ -180,13 +219,6 @@ func startCaller(h *host.Host, every time.Duration) *caller {
 				c.seen[v]++
 			}
 			c.mu.Unlock()
-			if every > 0 {
-				select {
-				case <-c.stop:
-					return
-				case <-t.C:
-				}
-			}
 		}
 	}()
 	return c

@@ -276,14 +276,20 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 				built = append(built, m.Name)
 			}
 		}
-		if m != nil {
-			name = m.Name
+		if err != nil && m == nil {
+			// SKILL.md does not parse: the host, given the folder alone,
+			// fails it the same way and keeps the version serving.
+			failed[name] = err
+			s.Manifest = nil
+			final = append(final, s)
+			continue
 		}
+		name = m.Name
 		if err != nil {
 			failed[name] = err
 			if prev, ok := current[name]; ok {
-				// The version serving now stays: its parsed manifest and the
-				// artifact a failed build left untouched.
+				// The build failed and left the artifact as it was: the
+				// version serving now stays, with its parsed manifest.
 				final = append(final, prev.Source)
 			}
 			continue

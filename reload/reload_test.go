@@ -17,8 +17,8 @@ import (
 )
 
 // TestReloadSwapsVersionsWhileCalling saves new source versions of a skill
-// while a goroutine calls it without pause: each save is rebuilt, loaded
-// and swapped in, and not one call fails.
+// while a goroutine calls it: each save is rebuilt, loaded and swapped in,
+// and not one call fails.
 func TestReloadSwapsVersionsWhileCalling(t *testing.T) {
 	h := newHost(t)
 	dir := devTick(t, t.TempDir())
@@ -26,13 +26,13 @@ func TestReloadSwapsVersionsWhileCalling(t *testing.T) {
 	if v, err := version(context.Background(), h); err != nil || v != "1" {
 		t.Fatalf("before: version %q, %v", v, err)
 	}
-	c := startCaller(h, 0)
-	steps := []struct{ version, code string }{{"2.0.0", "2"}, {"1.0.1", "1"}, {"2.0.1", "2"}}
+	c := startCaller(h, 500)
+	steps := []struct{ version, code string }{{"2.0.0", "2"}, {"1.0.0", "1"}}
 	for i, s := range steps {
 		reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: s.version, Code: s.code})
 		eventually(t, "reload to "+s.version, func() bool { return ev.count(reload.EventReloaded) == i+1 })
+		eventually(t, "a call served by "+s.version, func() bool { return c.saw(s.code) })
 	}
-	eventually(t, "a call served by the last version", func() bool { return c.saw("2") })
 	calls, failures, seen := c.finish()
 	if len(failures) > 0 {
 		t.Fatalf("%d of %d calls failed during the reloads; first: %v", len(failures), calls, failures[0])
@@ -48,77 +48,86 @@ func TestReloadSwapsVersionsWhileCalling(t *testing.T) {
 }
 
 // TestReloadRejectsBrokenVersions breaks a serving skill in each way a new
-// version can be broken, while a goroutine calls it: the new version is
-// rejected and reported, the old one keeps serving with zero failed calls,
-// and a good version afterwards is taken.
+// source version can be broken, while a goroutine calls it: the version is
+// rejected and reported, the old one keeps serving with zero failed calls.
+// After each case the good source is put back; at the end a good new
+// version is taken.
 func TestReloadRejectsBrokenVersions(t *testing.T) {
-	v1, err := os.ReadFile(mods["v1"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(v1)
+	h := newHost(t)
+	dir := devTick(t, t.TempDir())
+	r, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
+	c := startCaller(h, 500)
 	for _, tc := range []struct {
-		name      string
-		installed bool // the source carries the lock's digest of version 1
-		brk       func(t *testing.T, dir string)
-		want      string // in the reported error
+		name string
+		brk  func(t *testing.T, dir string)
+		want string // in the reported error
 	}{
-		{"compile error", false, func(t *testing.T, dir string) {
+		{"compile error", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "main.go"), "package main\n\nfunc main() { notDefined() }\n")
 		}, "undefined: notDefined"},
-		{"bad manifest", false, func(t *testing.T, dir string) {
+		{"bad manifest", func(t *testing.T, dir string) {
 			md := strings.Replace(reloadtest.Manifest(reloadtest.Tick{Name: "tick", Version: "2.0.0"}), "version: 2.0.0", "version: two", 1)
 			write(t, filepath.Join(dir, "SKILL.md"), md)
 		}, "SKILL.md:"},
-		{"trap on warm-up", false, func(t *testing.T, dir string) {
+		{"trap on warm-up", func(t *testing.T, dir string) {
 			reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: "3.0.0", Code: "3", Trap: true})
 		}, "load tick"},
-		{"hash mismatch", true, func(t *testing.T, dir string) {
-			reloadtest.Install(t, mods["v2"], dir)
-		}, "the lock expects " + hex.EncodeToString(sum[:])},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHost(t)
-			dir := devTick(t, t.TempDir())
-			ev := &events{}
-			o := reload.Options{Host: h, OnEvent: ev.add, Dirs: []string{dir}}
-			digest := ""
-			if tc.installed {
-				digest = hex.EncodeToString(sum[:])
-			}
-			o.Sources = func(context.Context) ([]host.Source, error) {
-				return []host.Source{{Dir: dir, SHA256: digest, Origin: "test"}}, nil
-			}
-			start(t, o)
-			c := startCaller(h, 0)
+			n := len(ev.list())
 			tc.brk(t, dir)
-			eventually(t, "the failure reported", func() bool { return ev.count(reload.EventReloadFailed) > 0 })
+			eventually(t, "the failure reported", func() bool { return len(ev.list()) > n })
+			e := ev.list()[n]
+			if e.Type != reload.EventReloadFailed || e.Skill != "tick" || e.Serving != "1.0.0" || !strings.Contains(e.Error, tc.want) {
+				t.Fatalf("event: %+v\nwant skill.reload_failed with an error containing %q", e, tc.want)
+			}
 			if v, err := version(context.Background(), h); err != nil || v != "1" {
 				t.Fatalf("after the failure: version %q, %v", v, err)
-			}
-			calls, failures, _ := c.finish()
-			if len(failures) > 0 {
-				t.Fatalf("%d of %d calls failed; first: %v", len(failures), calls, failures[0])
-			}
-			e := ev.list()[0]
-			if e.Type != reload.EventReloadFailed || e.Skill != "tick" || e.Serving != "1.0.0" || !strings.Contains(e.Error, tc.want) {
-				t.Fatalf("event: %+v\nwant an error containing %q", e, tc.want)
-			}
-			if n := ev.count(reload.EventReloaded); n != 0 {
-				t.Fatalf("a broken version was reported as reloaded: %+v", ev.list())
 			}
 			if in := h.Skills(); len(in) != 1 || in[0].Manifest.Version.String() != "1.0.0" {
 				t.Fatalf("serving %+v", in)
 			}
-			if tc.installed {
-				return
-			}
-			reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: "2.0.0", Code: "2"})
-			eventually(t, "the repaired version", func() bool { return ev.count(reload.EventReloaded) == 1 })
-			if v, err := version(context.Background(), h); err != nil || v != "2" {
-				t.Fatalf("after the repair: version %q, %v", v, err)
-			}
+			reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: "1.0.0", Code: "1"})
+			settle(t, r, dir)
 		})
+	}
+	reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: "2.0.0", Code: "2"})
+	eventually(t, "the good version", func() bool { return ev.count(reload.EventReloaded) == 1 })
+	eventually(t, "a call served by it", func() bool { return c.saw("2") })
+	calls, failures, _ := c.finish()
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d calls failed; first: %v", len(failures), calls, failures[0])
+	}
+	for _, e := range ev.list() {
+		if e.Type == reload.EventReloaded && e.To != "2.0.0" {
+			t.Fatalf("a broken version was reported as reloaded: %+v", ev.list())
+		}
+	}
+}
+
+// TestReloadRejectsTamperedArtifact replaces the module of an installed
+// skill, whose source carries the lock's digest: the new bytes are refused
+// and the old version keeps serving.
+func TestReloadRejectsTamperedArtifact(t *testing.T) {
+	h := newHost(t)
+	dir := devTick(t, t.TempDir())
+	v1, err := os.ReadFile(reloadtest.Artifact(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(v1)
+	digest := hex.EncodeToString(sum[:])
+	ev := &events{}
+	start(t, reload.Options{Host: h, OnEvent: ev.add, Dirs: []string{dir}, Sources: func(context.Context) ([]host.Source, error) {
+		return []host.Source{{Dir: dir, SHA256: digest, Origin: "test 1.0.0"}}, nil
+	}})
+	reloadtest.Install(t, mods["v2"], dir)
+	eventually(t, "the failure reported", func() bool { return ev.count(reload.EventReloadFailed) == 1 })
+	if e := ev.list()[0]; e.Skill != "tick" || e.Serving != "1.0.0" || !strings.Contains(e.Error, "the lock expects "+digest) {
+		t.Fatalf("event %+v", e)
+	}
+	if v, err := version(context.Background(), h); err != nil || v != "1" {
+		t.Fatalf("version %q, %v", v, err)
 	}
 }
 
@@ -159,7 +168,7 @@ func TestReloadDeletedFolder(t *testing.T) {
 	parent := t.TempDir()
 	dir := devTick(t, parent)
 	_, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
-	c := startCaller(h, time.Millisecond)
+	c := startCaller(h, 500)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -183,66 +192,30 @@ func TestReloadDeletedFolder(t *testing.T) {
 	}
 }
 
-// TestReloadEditorSaves saves a new version the ways editors do: in place,
-// by renaming a temporary file over the original, by renaming the original
-// to a backup first, and by replacing the whole folder. Each save is seen
-// once, and the folder replaced as a whole is watched again afterwards.
-func TestReloadEditorSaves(t *testing.T) {
-	v2 := reloadtest.Source("2", false)
-	for _, tc := range []struct {
-		name string
-		save func(t *testing.T, dir string)
-	}{
-		{"in place", func(t *testing.T, dir string) {
-			write(t, filepath.Join(dir, "main.go"), v2)
-		}},
-		{"atomic rename of a temp file", func(t *testing.T, dir string) {
-			if err := reloadtest.WriteAtomic(filepath.Join(dir, "main.go"), []byte(v2)); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"vim: backup by rename, then write", func(t *testing.T, dir string) {
-			p := filepath.Join(dir, "main.go")
-			write(t, filepath.Join(dir, "4913"), "")
-			os.Remove(filepath.Join(dir, "4913"))
-			rename(t, p, p+"~")
-			write(t, p, v2)
-			os.Remove(p + "~")
-		}},
-		{"jetbrains: temp, old, rename", func(t *testing.T, dir string) {
-			p := filepath.Join(dir, "main.go")
-			write(t, p+"___jb_tmp___", v2)
-			rename(t, p, p+"___jb_old___")
-			rename(t, p+"___jb_tmp___", p)
-			os.Remove(p + "___jb_old___")
-		}},
-		{"folder replaced", func(t *testing.T, dir string) {
-			next := dir + ".next"
-			reloadtest.Write(t, root, next, reloadtest.Tick{Name: "tick", Version: "1.0.0", Code: "2"})
-			rename(t, dir, dir+".old")
-			rename(t, next, dir)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHost(t)
-			dir := devTick(t, t.TempDir())
-			r, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
-			tc.save(t, dir)
-			eventually(t, "version 2", func() bool {
-				v, err := version(context.Background(), h)
-				return err == nil && v == "2"
-			})
-			settle(t, r, dir)
-			if n := ev.count(reload.EventReloaded); n != 1 {
-				t.Fatalf("%d reloads: %+v", n, ev.list())
-			}
-			// The folder is still (or again) watched: a manifest edit lands.
-			reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: "2.1.0", Code: "2"})
-			eventually(t, "version 2.1.0", func() bool {
-				in := h.Skills()
-				return len(in) == 1 && in[0].Manifest.Version.String() == "2.1.0"
-			})
-		})
+// TestReloadSaveByRename saves a new source version as JetBrains editors
+// do (write a temporary file, rename the original away, rename the
+// temporary file over it, delete the original): one rebuild, one reload.
+// TestWatcherEditorSaves covers the other ways editors save.
+func TestReloadSaveByRename(t *testing.T) {
+	h := newHost(t)
+	dir := devTick(t, t.TempDir())
+	r, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
+	before := r.Stats()
+	p := filepath.Join(dir, "main.go")
+	write(t, p+"___jb_tmp___", reloadtest.Source("2", false))
+	rename(t, p, p+"___jb_old___")
+	rename(t, p+"___jb_tmp___", p)
+	if err := os.Remove(p + "___jb_old___"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "version 2", func() bool {
+		v, err := version(context.Background(), h)
+		return err == nil && v == "2"
+	})
+	settle(t, r, dir)
+	after := r.Stats()
+	if after.Reloaded-before.Reloaded != 1 || after.Builds-before.Builds != 1 {
+		t.Fatalf("stats before %+v, after %+v; events %+v", before, after, ev.list())
 	}
 }
 
@@ -318,6 +291,9 @@ func start(t *testing.T, o reload.Options) *reload.Reloader {
 		<-done
 		r.Close()
 	})
+	for _, d := range o.Dirs {
+		settle(t, r, d)
+	}
 	return r
 }
 
@@ -325,7 +301,7 @@ func start(t *testing.T, o reload.Options) *reload.Reloader {
 // writes a marker file into the watched folder dir and waits for a cycle
 // after it. The watcher reads events in order, so the cycle that covers the
 // marker covers all before it.
-func settle(t *testing.T, r *reload.Reloader, dir string) {
+func settle(t testing.TB, r *reload.Reloader, dir string) {
 	t.Helper()
 	before := r.Stats().Cycles
 	write(t, filepath.Join(dir, "settle.txt"), time.Now().String())
@@ -333,7 +309,7 @@ func settle(t *testing.T, r *reload.Reloader, dir string) {
 	os.Remove(filepath.Join(dir, "settle.txt"))
 }
 
-func write(t *testing.T, path, content string) {
+func write(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)

@@ -103,3 +103,89 @@ func TestWatcherFolders(t *testing.T) {
 		t.Fatal("Changes still open after Close")
 	}
 }
+
+// TestWatcherEditorSaves saves a file the ways editors do; each save is
+// reported as a change of its folder, and the watch survives all of them.
+func TestWatcherEditorSaves(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(p, []byte("v0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWatcher(WatcherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Set([]string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	write := func(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+	for _, tc := range []struct {
+		name string
+		save func() error
+	}{
+		{"in place", func() error { return write(p, "v1") }},
+		{"temp file renamed over", func() error {
+			if err := write(filepath.Join(dir, ".main.go.tmp-1"), "v2"); err != nil {
+				return err
+			}
+			return os.Rename(filepath.Join(dir, ".main.go.tmp-1"), p)
+		}},
+		{"vim: probe, backup by rename, write", func() error {
+			if err := write(filepath.Join(dir, "4913"), ""); err != nil {
+				return err
+			}
+			if err := os.Remove(filepath.Join(dir, "4913")); err != nil {
+				return err
+			}
+			if err := os.Rename(p, p+"~"); err != nil {
+				return err
+			}
+			if err := write(p, "v3"); err != nil {
+				return err
+			}
+			return os.Remove(p + "~")
+		}},
+		{"jetbrains: temp, old, rename", func() error {
+			if err := write(p+"___jb_tmp___", "v4"); err != nil {
+				return err
+			}
+			if err := os.Rename(p, p+"___jb_old___"); err != nil {
+				return err
+			}
+			if err := os.Rename(p+"___jb_tmp___", p); err != nil {
+				return err
+			}
+			return os.Remove(p + "___jb_old___")
+		}},
+		{"emacs: lock link, autosave, backup", func() error {
+			if err := os.Symlink("user@host.1", filepath.Join(dir, ".#main.go")); err != nil {
+				return err
+			}
+			if err := write(filepath.Join(dir, "#main.go#"), "v5"); err != nil {
+				return err
+			}
+			if err := os.Rename(p, p+"~"); err != nil {
+				return err
+			}
+			if err := write(p, "v5"); err != nil {
+				return err
+			}
+			os.Remove(filepath.Join(dir, "#main.go#"))
+			return os.Remove(filepath.Join(dir, ".#main.go"))
+		}},
+	} {
+		if err := tc.save(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		select {
+		case ch := <-w.Changes():
+			if !slices.Equal(ch.Dirs, []string{dir}) || ch.Events == 0 {
+				t.Fatalf("%s: change %+v", tc.name, ch)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: no change reported", tc.name)
+		}
+	}
+}

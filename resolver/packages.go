@@ -273,18 +273,19 @@ func (s *solver) requirements(p *pkg, i int) ([]Requirement, error) {
 	return reqs, nil
 }
 
-// hasReq reports whether version i of p has a requirement identical to r.
-func (s *solver) hasReq(p *pkg, i int, r Requirement) (bool, error) {
+// hasReq reports whether version i of p has a requirement identical to r
+// (false when its requirements cannot be read).
+func (s *solver) hasReq(p *pkg, i int, r Requirement) bool {
 	reqs, err := s.requirements(p, i)
 	if err != nil {
-		return false, err
+		return false
 	}
 	for _, o := range reqs {
 		if (o.Constraint == r.Constraint || o.Raw == r.Raw) && o.Name == r.Name {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // covering finds an existing dependency incompatibility of p whose run
@@ -331,26 +332,14 @@ func (s *solver) dependencies(p *pkg, i int) ([]int32, error) {
 			ids = append(ids, id)
 			continue
 		}
+		// A neighbour whose requirements cannot be read ends the run: its
+		// error is reported only if that version is ever chosen.
 		lo, hi := i, i
 		if p.id != rootID {
-			for lo > 0 {
-				same, err := s.hasReq(p, lo-1, r)
-				if err != nil {
-					return nil, err
-				}
-				if !same {
-					break
-				}
+			for lo > 0 && s.hasReq(p, lo-1, r) {
 				lo--
 			}
-			for hi+1 < p.n() {
-				same, err := s.hasReq(p, hi+1, r)
-				if err != nil {
-					return nil, err
-				}
-				if !same {
-					break
-				}
+			for hi+1 < p.n() && s.hasReq(p, hi+1, r) {
 				hi++
 			}
 		}

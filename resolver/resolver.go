@@ -5,8 +5,11 @@
 //
 // It does no I/O of its own; everything it learns comes through Source. One
 // version per skill name is active. Because Masterminds constraints cannot be
-// intersected as ranges, every term is a set over the known versions of its
-// package, built by testing each version with Constraints.Check.
+// intersected as ranges, every term is a bitset over the known versions of
+// its package, built with Constraints.Check. (Over release versions each
+// comparator accepts a contiguous run, so only the versions around its
+// bounds are checked; prereleases, and constraints using "!=", are checked
+// one by one.)
 //
 // Rules beyond plain semver matching:
 //   - Prereleases follow Masterminds' Check: a constraint group matches
@@ -110,6 +113,7 @@ type NoSolutionError struct {
 	explanation string
 }
 
+// Error returns the explanation, written on first call.
 func (e *NoSolutionError) Error() string {
 	if e.explain == nil {
 		return "version solving failed"
@@ -125,6 +129,7 @@ type CycleError struct {
 	Cycle []Decision
 }
 
+// Error prints the cycle as "a 1.0.0 -> b 2.1.0 -> a 1.0.0".
 func (e *CycleError) Error() string {
 	parts := make([]string, len(e.Cycle))
 	for i, d := range e.Cycle {

@@ -572,3 +572,52 @@ func TestPlanCarriesRequirements(t *testing.T) {
 		t.Fatalf("decision %+v", a)
 	}
 }
+
+// Packages that keep falling back to older versions get all their
+// versions' dependencies loaded (loadAll); the answers must not change.
+func TestFallbackLoading(t *testing.T) {
+	small := func(gen func(int, int) (*memSource, []Requirement), n, v int) func(testing.TB) (*memSource, []Requirement) {
+		return func(testing.TB) (*memSource, []Requirement) { return gen(n, v) }
+	}
+	cases := []struct {
+		name string
+		gen  func(testing.TB) (*memSource, []Requirement)
+		want string
+	}{
+		{"disjoint versions", small(disjointVersionsN, 6, 12), "max 0.0.0, p001 0.0.0"},
+		{"lockstep singletons", small(backtrackingSingletonsN, 6, 12), "p001 0.0.0"},
+		{
+			name: "a malformed requirement of a version never chosen is not an error",
+			gen: func(tb testing.TB) (*memSource, []Requirement) {
+				src := parseSource(tb, `
+					b 1.0.0
+					b 2.0.0: c =1.0.0
+					b 3.0.0: c =1.0.0
+					b 4.0.0: c =1.0.0
+					b 5.0.0: c =1.0.0
+					b 6.0.0: c =1.0.0`)
+				for k := 1; k <= 6; k++ {
+					src.add("a", ver(k), false, nil, req("b", "="+ver(k)))
+				}
+				src.add("a", "0.1.0", false, nil, Requirement{Name: "b", Raw: "not a constraint"})
+				return src, mustReqs(tb, "a *")
+			},
+			want: "b 1.0.0, a 1.0.0",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, root := c.gen(t)
+			plan, err := Resolve(context.Background(), src, root, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := planString(plan); got != c.want {
+				t.Fatalf("got %s, want %s", got, c.want)
+			}
+			if err := checkPlan(newModel(src, Options{}), root, plan); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/skillsdev/skills/mcpserver"
 	"github.com/skillsdev/skills/reload"
 	"github.com/skillsdev/skills/reload/overlay"
+	"github.com/skillsdev/skills/sdk/manifest"
 )
 
 // mcpPath is where the streamable HTTP endpoint is mounted.
@@ -150,6 +151,17 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 			installed, err := installedSources(ctx, a, home)
 			if err != nil {
 				return nil, err
+			}
+			for i, s := range installed {
+				// reload takes a source without SHA256 for a dev folder and
+				// parses it again, which fails for a store entry (its folder
+				// is not named after the skill). An installed instructions
+				// skill has no artifact digest; its store entry's package
+				// digest marks it as installed. The host compares SHA256 only
+				// with an artifact, which these skills do not have.
+				if s.SHA256 == "" && s.Manifest != nil && s.Manifest.Runtime == manifest.RuntimeInstructions {
+					installed[i].SHA256 = filepath.Base(s.Dir)
+				}
 			}
 			return overlay.Overlay(home, installed)
 		},

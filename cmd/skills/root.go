@@ -61,7 +61,8 @@ go-plugin binaries (child processes over gRPC), each described by a SKILL.md.`,
 		newDeprecateCmd(a), newUndeprecateCmd(a), newYankCmd(a), newUnyankCmd(a),
 		newInstallCmd(a), newUninstallCmd(a), newUpgradeCmd(a), newPinCmd(a), newUnpinCmd(a),
 		newListCmd(a), newInfoCmd(a), newSearchCmd(a), newOutdatedCmd(a), newVerifyCmd(a),
-		newMCPCmd(a),
+		newMCPCmd(a), newDemoCmd(a),
+		newAgentCmd(a), newDevCmd(a), newAuditCmd(a),
 	)
 	return root
 }

@@ -21,6 +21,10 @@ type hclogger struct {
 	name  string
 	args  []any
 	level *atomic.Int32 // an hclog.Level, shared by derived loggers like hclog's
+	// stopping is set when the host itself stops the plugin: go-plugin then
+	// reports the exit it caused ("plugin process exited ... killed") at
+	// Error, which would alarm people on every normal shutdown.
+	stopping *atomic.Bool
 }
 
 var _ hclog.Logger = (*hclogger)(nil)
@@ -28,7 +32,7 @@ var _ hclog.Logger = (*hclogger)(nil)
 func newHCLogger(l *slog.Logger, name string) *hclogger {
 	level := new(atomic.Int32)
 	level.Store(int32(hclog.Warn))
-	return &hclogger{l: l, name: name, level: level}
+	return &hclogger{l: l, name: name, level: level, stopping: new(atomic.Bool)}
 }
 
 func slogLevel(l hclog.Level) slog.Level {
@@ -48,6 +52,12 @@ func slogLevel(l hclog.Level) slog.Level {
 func (h *hclogger) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off || level < hclog.Level(h.level.Load()) {
 		return
+	}
+	if level > hclog.Debug && h.stopping.Load() && msg == "plugin process exited" {
+		level = hclog.Debug
+		if level < hclog.Level(h.level.Load()) {
+			return
+		}
 	}
 	all := make([]any, 0, 2+len(h.args)+len(args))
 	all = append(all, "logger", h.name)

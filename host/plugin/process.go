@@ -33,6 +33,7 @@ type process struct {
 	skill  pluginpb.SkillClient
 	host   *hostService
 	fatal  *fatalLine
+	log    *hclogger
 
 	stopOnce sync.Once
 
@@ -60,7 +61,7 @@ func startProcess(ctx context.Context, c procConfig) (*process, error) {
 		timeout = time.Until(d)
 	}
 	host := &hostService{skill: c.name, callbacks: c.callbacks, logger: c.logger}
-	p := &process{host: host, fatal: newFatalLine()}
+	p := &process{host: host, fatal: newFatalLine(), log: newHCLogger(c.logger, "go-plugin")}
 	p.client = goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig: goplugin.HandshakeConfig{
 			ProtocolVersion:  pluginpb.ProtocolVersion,
@@ -76,7 +77,7 @@ func startProcess(ctx context.Context, c procConfig) (*process, error) {
 		SkipHostEnv:      true, // the runner passes envAllowlist only
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		StartTimeout:     timeout,
-		Logger:           newHCLogger(c.logger, "go-plugin"),
+		Logger:           p.log,
 		Stderr:           p.fatal,
 		SyncStdout:       stdioLogger(c.logger, "stdout"),
 		SyncStderr:       stdioLogger(c.logger, "stderr"),
@@ -114,6 +115,7 @@ func (p *process) pid() int {
 // flush, and go-plugin's graceful path waits up to 2 s.
 func (p *process) stop() {
 	p.stopOnce.Do(func() {
+		p.log.stopping.Store(true)
 		if p.run != nil {
 			_ = p.run.Kill(context.Background())
 		}

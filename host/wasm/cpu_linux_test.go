@@ -13,3 +13,13 @@ func threadCPU() (int64, bool) {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano(), true
 }
+
+// processCPU returns the CPU time of the whole process, for work spread
+// over several threads (compilation workers, the garbage collector).
+func processCPU() (int64, bool) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, false
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano(), true
+}

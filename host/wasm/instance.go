@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -31,6 +32,10 @@ type instance struct {
 	pending []byte
 
 	broken bool // it failed a call and must not serve another
+
+	// ctx is the context of the call being served, for WASI sleeps, whose
+	// hook gets no context; nil between calls.
+	ctx context.Context
 }
 
 // maxKeptPending bounds the pending buffer kept between host calls.
@@ -40,7 +45,10 @@ const maxKeptPending = 1 << 20
 func (s *skill) newInstance(ctx context.Context) (*instance, *wire.Error) {
 	inst := &instance{s: s, mem: cappedMemory{limit: s.memLimit}}
 	ictx := experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(inst.mem.allocate))
-	mod, err := s.rt.InstantiateModule(ictx, s.compiled, s.modCfg.WithStderr(&inst.stderr))
+	inst.ctx = ctx
+	defer func() { inst.ctx = nil }()
+	cfg := s.modCfg.WithStderr(&inst.stderr).WithNanosleep(inst.sleep)
+	mod, err := s.rt.InstantiateModule(ictx, s.compiled, cfg)
 	if err != nil {
 		return nil, inst.failure(ctx, err, "start instance")
 	}
@@ -70,6 +78,26 @@ func (s *skill) newInstance(ctx context.Context) (*instance, *wire.Error) {
 	return inst, nil
 }
 
+// sleep is the instance's WASI sleep (a Go guest's time.Sleep ends up
+// here). It wakes early when the call's context is done, and sleeps at most
+// maxSleep at a time, so that a sleeping guest is stopped like a busy one.
+func (inst *instance) sleep(ns int64) {
+	ctx := inst.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	d := min(time.Duration(ns), maxSleep)
+	if d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	inst.s.stopIfDone(ctx)
+}
+
 func (inst *instance) close() {
 	if inst.mod == nil {
 		return
@@ -92,6 +120,8 @@ func (inst *instance) call(ctx context.Context, input []byte) ([]byte, *wire.Err
 	}
 	inst.mem.refused = false
 	inst.stderr.reset()
+	inst.ctx = ctx
+	defer func() { inst.ctx = nil }()
 
 	st := inst.stack[:]
 	st[0] = uint64(len(input))

@@ -548,7 +548,7 @@ func TestConcurrentCalls(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := len(echo.(*skill).idle); n > 3 {
+	if n := echo.(*skill).idleCount(); n > 3 {
 		t.Errorf("%d idle instances, more than MaxInstances", n)
 	}
 }
@@ -561,7 +561,7 @@ func TestWarm(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.idle); n != 2 {
+	if n := s.idleCount(); n != 2 {
 		t.Errorf("%d idle instances after Warm, want 2 (MaxInstances)", n)
 	}
 	mustCall(t, s, `1`, `1`)
@@ -604,8 +604,8 @@ func TestClose(t *testing.T) {
 	for _, s := range []*skill{loop, echo} {
 		n := 0
 		s.instances.Range(func(any, any) bool { n++; return true })
-		if n != 0 || len(s.idle) != 0 {
-			t.Errorf("%s: %d instances, %d idle after Close", s.name, n, len(s.idle))
+		if n != 0 || s.idleCount() != 0 {
+			t.Errorf("%s: %d instances, %d idle after Close", s.name, n, s.idleCount())
 		}
 	}
 	if _, werr := call(t, context.Background(), echo, `1`); werr == nil || werr.Code != wire.CodeNotFound {
@@ -617,4 +617,31 @@ func TestClose(t *testing.T) {
 	if err := e.Close(context.Background()); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+}
+
+// TestDoneContext checks that a call whose context is already done is
+// refused with the matching code, without running the guest.
+func TestDoneContext(t *testing.T) {
+	e := newEngine(t, Options{})
+	s := load(t, e, "echo", nil)
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want wire.Code
+	}{
+		{"canceled", canceled, wire.CodeCanceled},
+		{"expired", expired, wire.CodeTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, werr := call(t, tt.ctx, s, `1`); werr == nil || werr.Code != tt.want {
+				t.Fatalf("error = %v, want %s", werr, tt.want)
+			}
+		})
+	}
+	mustCall(t, s, `1`, `1`)
 }

@@ -13,12 +13,14 @@ package reloadtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,27 +254,78 @@ func Precompile(ctx context.Context, root, home string, modules ...string) error
 // that version) and "trap" (traps while starting; version "3").
 type Variants map[string]string
 
-// BuildVariants builds the tick variants under dir and precompiles them
-// (plus extra modules) into home's cache.
-func BuildVariants(ctx context.Context, root, dir, home string, extra ...string) (Variants, error) {
-	out := Variants{}
-	for name, t := range map[string]Tick{
+// BuildVariants builds the named tick variants (all when none are named)
+// under dir, two at a time, and precompiles them into home's cache.
+func BuildVariants(ctx context.Context, root, dir, home string, names ...string) (Variants, error) {
+	all := map[string]Tick{
 		"v1":   {Name: "tick", Version: "1.0.0", Code: "1"},
 		"v2":   {Name: "tick", Version: "2.0.0", Code: "2"},
 		"trap": {Name: "tick", Version: "3.0.0", Code: "3", Trap: true},
-	} {
-		d := filepath.Join(dir, name, "tick")
-		if err := write(root, d, t); err != nil {
-			return nil, err
-		}
-		a, err := Build(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = a
 	}
-	if err := Precompile(ctx, root, home, append([]string{out["v1"], out["v2"], out["trap"]}, extra...)...); err != nil {
+	ticks := all
+	if len(names) > 0 {
+		ticks = map[string]Tick{}
+		for _, n := range names {
+			t, ok := all[n]
+			if !ok {
+				return nil, fmt.Errorf("no tick variant %q", n)
+			}
+			ticks[n] = t
+		}
+	}
+	out := Variants{}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	sem := make(chan struct{}, 2)
+	for name, t := range ticks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d := filepath.Join(dir, name, "tick")
+			a, err := "", write(root, d, t)
+			if err == nil {
+				a, err = Build(ctx, d)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			out[name] = a
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var modules []string
+	for _, m := range out {
+		modules = append(modules, m)
+	}
+	if err := Precompile(ctx, root, home, modules...); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CacheHome returns a host home that outlives the test run, in the user's
+// cache folder, so that modules compiled by an earlier run are found
+// there; name keeps packages apart. It returns "" when there is no cache
+// folder, and the caller uses a temporary one.
+func CacheHome(name string) string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	home := filepath.Join(d, "skills", name)
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return ""
+	}
+	return home
 }
