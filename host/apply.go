@@ -24,7 +24,10 @@ type Source struct {
 	// SHA256 is the expected digest of the artifact (from the lock). Empty
 	// means trust what is on disk, as for a source folder under development.
 	SHA256 string
-	Origin string // for people: "dir", or the registry and version it was installed from
+	// Origin says where the source comes from, for people: "dir", OriginDev,
+	// or the registry and version it was installed from. OriginDev also tells
+	// the reloader to watch, rebuild and re-parse the folder.
+	Origin string
 	// Deprecated, when set, is shown to the model and marks calls of this
 	// skill with a skill.deprecated_call event.
 	Deprecated *Deprecation
@@ -36,6 +39,9 @@ type Deprecation struct {
 	Replacement string // a skill name, possibly with a constraint
 	Sunset      string // date, as the registry wrote it
 }
+
+// OriginDev marks a source folder under development (`skills dev`).
+const OriginDev = "dev"
 
 // Artifact returns the path of the source's artifact ("" for instructions skills).
 func (s Source) Artifact() string {

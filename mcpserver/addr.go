@@ -23,7 +23,11 @@ func ListenAddr(addr string, allowRemote bool) (string, error) {
 		return "", errors.New("--http: empty address; want HOST:PORT, e.g. 127.0.0.1:8765")
 	}
 	if !strings.Contains(addr, ":") {
-		return "", fmt.Errorf("--http %s: no port; want HOST:PORT, e.g. 127.0.0.1:%s or :%s", addr, addr, addr)
+		example := addr + ":8765"
+		if strings.Trim(addr, "0123456789") == "" {
+			example = "127.0.0.1:" + addr + " or :" + addr
+		}
+		return "", fmt.Errorf("--http %s: no port; want HOST:PORT, e.g. %s", addr, example)
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -98,7 +98,7 @@ func cli(ctx context.Context, args ...string) (string, error) {
 }
 
 // unitSources returns the skills installed in unitHome as host sources.
-func unitSources(t *testing.T) map[string]host.Source {
+func unitSources(t testing.TB) map[string]host.Source {
 	t.Helper()
 	installed, err := install.Installed(unitHome, nil)
 	if err != nil {

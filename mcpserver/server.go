@@ -80,9 +80,15 @@ func New(h *host.Host, opts Options) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{host: h, opts: opts, log: log, tools: map[string]string{}, prompts: map[string]string{}}
+	// The SDK logs a client hanging up or a Ctrl-C as errors: its log is
+	// for debugging only.
+	sdkLog := slog.New(slog.DiscardHandler)
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		sdkLog = log.With("component", "mcp-sdk")
+	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: opts.Name, Version: opts.Version}, &mcp.ServerOptions{
 		Instructions: opts.Instructions,
-		Logger:       log,
+		Logger:       sdkLog,
 		// Declared up front, not inferred from the first tool: a client that
 		// connects while nothing is installed must still learn that the list
 		// can change (clients of protocol 2026-07-28 subscribe only then).
@@ -113,8 +119,7 @@ func (s *Server) Run(ctx context.Context, t mcp.Transport) error {
 // loopback address with a Host header naming another host are refused (the
 // SDK's DNS-rebinding protection).
 func (s *Server) Handler() http.Handler {
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
-		&mcp.StreamableHTTPOptions{Logger: s.log})
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, nil)
 }
 
 // Change says what a Sync changed in the served sets.

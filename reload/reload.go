@@ -65,8 +65,8 @@ type Event struct {
 type Options struct {
 	// Host is the host to keep in step. Required.
 	Host *host.Host
-	// Sources returns the desired skill set. Required. Sources with an
-	// empty SHA256 are source folders under development: they are watched,
+	// Sources returns the desired skill set. Required. Sources whose Origin
+	// is host.OriginDev are source folders under development: they are watched,
 	// rebuilt when stale, and parsed afresh each cycle (Manifest may be nil).
 	// Installed sources carry the lock's SHA256 and are passed on as given.
 	Sources func(ctx context.Context) ([]host.Source, error)
@@ -166,7 +166,8 @@ func (r *Reloader) Run(ctx context.Context) error {
 // Close stops watching. Cycles already running finish.
 func (r *Reloader) Close() error { return r.w.Close() }
 
-// Stats returns the counts so far.
+// Stats returns the counts so far; during a cycle it waits for its end, so
+// the counts are never those of half a cycle.
 func (r *Reloader) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -245,7 +246,7 @@ func (r *Reloader) cycle(ctx context.Context, cause []string) (*Report, error) {
 func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[string]host.Info) (final []host.Source, dev []string, failed map[string]error, built []string) {
 	failed = map[string]error{}
 	for _, s := range srcs {
-		if s.SHA256 != "" {
+		if s.Origin != host.OriginDev {
 			final = append(final, s)
 			continue
 		}
@@ -294,7 +295,11 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 			}
 			continue
 		}
-		s.Manifest = m
+		// The host parses SKILL.md again, right before it hashes it for the
+		// skill's identity: the manifest parsed before a build that took a
+		// second may be older than the file by now, and served with the
+		// newer file's identity it would never be reloaded.
+		s.Manifest = nil
 		final = append(final, s)
 	}
 	sort.Strings(built)

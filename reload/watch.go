@@ -100,9 +100,11 @@ func NewWatcher(o WatcherOptions) (*Watcher, error) {
 	return w, nil
 }
 
-// Changes delivers the bursts. A burst that arrives while the receiver is
-// busy is merged with the next one, so a slow receiver sees one Change
-// covering everything that happened meanwhile. The channel is closed by Close.
+// Changes delivers the bursts. A burst is delivered once no event has come
+// for the quiet window, or MaxWait after its first event, and not before the
+// receiver takes it: events meanwhile join it (and start the quiet window
+// again), so a slow receiver sees one Change covering everything that
+// happened. The channel is closed by Close.
 func (w *Watcher) Changes() <-chan Change { return w.changes }
 
 // Set makes dirs (made absolute and cleaned) the watched folders and returns
@@ -229,10 +231,24 @@ func (w *Watcher) loop() {
 	events := 0
 	var first time.Time
 	ready := false
+	// arm (re)starts the quiet window of the burst in progress. A burst
+	// still going on is not delivered, even when it was due and waiting
+	// for the receiver: the receiver would see half a save.
+	arm := func() {
+		ready = false
+		now := time.Now()
+		if first.IsZero() {
+			first = now
+		}
+		timer.Reset(min(w.o.Quiet, first.Add(w.o.MaxWait).Sub(now)))
+	}
 	for {
-		var out chan Change
+		var (
+			out  chan Change
+			next Change
+		)
 		if ready {
-			out = w.changes
+			out, next = w.changes, w.batch(pending, events)
 		}
 		select {
 		case <-w.done:
@@ -249,25 +265,12 @@ func (w *Watcher) loop() {
 				pending[d] = true
 			}
 			events++
-			if ready {
-				continue
-			}
-			now := time.Now()
-			if first.IsZero() {
-				first = now
-			}
-			timer.Reset(min(w.o.Quiet, first.Add(w.o.MaxWait).Sub(now)))
+			arm()
 		case dirs := <-w.pokes:
 			for _, d := range dirs {
 				pending[d] = true
 			}
-			if !ready {
-				now := time.Now()
-				if first.IsZero() {
-					first = now
-				}
-				timer.Reset(min(w.o.Quiet, first.Add(w.o.MaxWait).Sub(now)))
-			}
+			arm()
 		case err, ok := <-w.fs.Errors:
 			if !ok {
 				return
@@ -281,11 +284,11 @@ func (w *Watcher) loop() {
 				}
 				w.mu.Unlock()
 				events++
-				ready = true
+				arm()
 			}
 		case <-timer.C:
 			ready = len(pending) > 0
-		case out <- w.batch(pending, events):
+		case out <- next:
 			pending = map[string]bool{}
 			events = 0
 			first = time.Time{}

@@ -4,7 +4,9 @@
 // skill appears, an uninstalled or deleted one disappears.
 //
 // What the model sees of a skill: its name, its description and its
-// ## Input schema. Instructions skills (no code) are not tools. Deprecated
+// ## Input schema. Instructions skills (no code) are not tools of their own:
+// the built-in load_skill tool lists them and returns a skill's
+// instructions when the model asks for them (see LoadSkill). Deprecated
 // skills follow the operators' rules: a deprecated skill whose replacement
 // is loaded is hidden from the model (skills that require it still call it),
 // and otherwise its description ends in "(deprecated: use X)", or
@@ -19,6 +21,7 @@ package hosttools
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 
@@ -51,7 +54,7 @@ func (t *Tools) Tools() []agent.Tool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.valid || t.gen != gen {
-		t.list, t.gen, t.valid = List(skills), gen, true
+		t.list, t.gen, t.valid = withLoadSkill(List(skills), skills), gen, true
 	}
 	return append([]agent.Tool(nil), t.list...)
 }
@@ -69,29 +72,31 @@ func (t *Tools) snapshot() ([]host.Info, uint64) {
 }
 
 // Call runs the skill name through the host, with all of its policy
-// (depth, allowed-tools, ## Requires, input schema, deadline).
+// (depth, allowed-tools, ## Requires, input schema, deadline), or the
+// built-in load_skill against the skills loaded now.
 func (t *Tools) Call(ctx context.Context, name string, input json.RawMessage) (json.RawMessage, error) {
+	if name == LoadSkill {
+		skills := t.h.Skills()
+		if !slices.ContainsFunc(skills, func(s host.Info) bool { return s.Manifest.Name == LoadSkill }) {
+			return RunLoadSkill(skills, input)
+		}
+	}
 	return t.h.Call(ctx, name, input)
 }
 
-// List applies the rules of the package doc to a set of loaded skills.
+// List applies the rules of the package doc to a set of loaded skills: the
+// code skills the model may call, in the order given, without load_skill.
 func List(skills []host.Info) []agent.Tool {
-	loaded := make(map[string]*manifest.Manifest, len(skills))
-	for _, s := range skills {
-		loaded[s.Manifest.Name] = s.Manifest
-	}
+	loaded := Loaded(skills)
 	out := make([]agent.Tool, 0, len(skills))
 	for _, s := range skills {
 		m := s.Manifest
 		if m.Runtime == manifest.RuntimeInstructions {
 			continue
 		}
-		desc := m.Description
-		if d := s.Source.Deprecated; d != nil {
-			if replaced(m.Name, d.Replacement, loaded) {
-				continue
-			}
-			desc = strings.TrimSpace(desc) + " " + mark(d)
+		desc, hidden := Describe(s, loaded)
+		if hidden {
+			continue
 		}
 		out = append(out, agent.Tool{Name: m.Name, Description: desc, InputSchema: m.InputSchema})
 	}

@@ -137,7 +137,8 @@ func guide(t *testing.T, parent string) host.Source {
 // TestToolsDeprecation loads a deprecated skill "old" next to "new" 2.0.0,
 // "app" (which requires old) and an instructions skill, and checks what the
 // model is offered under each deprecation: hidden when the replacement is
-// loaded in a version the deprecation allows, marked otherwise.
+// loaded in a version the deprecation allows, marked otherwise. The
+// instructions skill is offered through load_skill, never as a tool.
 func TestToolsDeprecation(t *testing.T) {
 	h := shared(t)
 	dir := t.TempDir()
@@ -154,17 +155,17 @@ func TestToolsDeprecation(t *testing.T) {
 		names []string // tools offered
 		desc  string   // old's description, when offered
 	}{
-		{"not deprecated", nil, []string{"app", "new", "old"}, "Reports a version, the old way."},
-		{"replacement loaded", &host.Deprecation{Message: "use new", Replacement: "new"}, []string{"app", "new"}, ""},
-		{"replacement loaded in an allowed version", &host.Deprecation{Message: "m", Replacement: "new ^2.0"}, []string{"app", "new"}, ""},
-		{"replacement as name@range", &host.Deprecation{Message: "m", Replacement: "new@>=2"}, []string{"app", "new"}, ""},
-		{"replacement loaded in another version", &host.Deprecation{Message: "m", Replacement: "new ^3.0"}, []string{"app", "new", "old"},
+		{"not deprecated", nil, []string{"app", "new", "old", "load_skill"}, "Reports a version, the old way."},
+		{"replacement loaded", &host.Deprecation{Message: "use new", Replacement: "new"}, []string{"app", "new", "load_skill"}, ""},
+		{"replacement loaded in an allowed version", &host.Deprecation{Message: "m", Replacement: "new ^2.0"}, []string{"app", "new", "load_skill"}, ""},
+		{"replacement as name@range", &host.Deprecation{Message: "m", Replacement: "new@>=2"}, []string{"app", "new", "load_skill"}, ""},
+		{"replacement loaded in another version", &host.Deprecation{Message: "m", Replacement: "new ^3.0"}, []string{"app", "new", "old", "load_skill"},
 			"Reports a version, the old way. (deprecated: use new ^3.0)"},
-		{"replacement not installed", &host.Deprecation{Message: "m", Replacement: "newer"}, []string{"app", "new", "old"},
+		{"replacement not installed", &host.Deprecation{Message: "m", Replacement: "newer"}, []string{"app", "new", "old", "load_skill"},
 			"Reports a version, the old way. (deprecated: use newer)"},
-		{"a newer version of itself", &host.Deprecation{Message: "m", Replacement: "old ^2.0"}, []string{"app", "new", "old"},
+		{"a newer version of itself", &host.Deprecation{Message: "m", Replacement: "old ^2.0"}, []string{"app", "new", "old", "load_skill"},
 			"Reports a version, the old way. (deprecated: use old ^2.0)"},
-		{"no replacement", &host.Deprecation{Message: "unmaintained; copy what you need", Sunset: "2027-01-01"}, []string{"app", "new", "old"},
+		{"no replacement", &host.Deprecation{Message: "unmaintained; copy what you need", Sunset: "2027-01-01"}, []string{"app", "new", "old", "load_skill"},
 			"Reports a version, the old way. (deprecated: unmaintained; copy what you need)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,8 +196,13 @@ func TestToolsDeprecation(t *testing.T) {
 			if !slices.Equal(names, tc.names) {
 				t.Fatalf("tools %v, want %v", names, tc.names)
 			}
+			// The instructions skill is not a tool; load_skill reads it.
+			out, err := tools.Call(context.Background(), hosttools.LoadSkill, json.RawMessage(`{"name":"guide"}`))
+			if err != nil || !strings.Contains(string(out), `"name":"guide"`) {
+				t.Fatalf("load_skill guide: %s, %v", out, err)
+			}
 			// Hidden or not, old stays callable by the skill that requires it.
-			out, err := h.Call(context.Background(), "app", json.RawMessage(`{"call":"old"}`))
+			out, err = h.Call(context.Background(), "app", json.RawMessage(`{"call":"old"}`))
 			if err != nil || !strings.Contains(string(out), `"called":{"version":"1"}`) {
 				t.Fatalf("app calling old: %s, %v", out, err)
 			}

@@ -272,3 +272,31 @@ func FuzzParseBench(f *testing.F) {
 		}
 	})
 }
+
+// TestRunAudit runs the command end to end on the cheapest group: a real
+// go test of ./audit, parsed into the table and a markdown file. It checks
+// the wiring, not the numbers.
+func TestRunAudit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go test on ./audit")
+	}
+	md := filepath.Join(t.TempDir(), "B.md")
+	var out, errOut strings.Builder
+	code := run(t.Context(), []string{"-short", "-count", "1", "-only", "^audit-append$", "-o", md}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !regexp.MustCompile(`audit-append\s+[0-9.]+ (ns|µs)`).MatchString(out.String()) || !strings.Contains(out.String(), "SHA-256 of the line") {
+		t.Errorf("table lacks the audit row:\n%s", out.String())
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "`audit-append` hash chain cost per event") {
+		t.Errorf("markdown lacks the audit row:\n%s", b)
+	}
+	if code := run(t.Context(), []string{"-only", "no-such-measure"}, &out, &errOut); code != 2 {
+		t.Errorf("-only matching nothing: exit %d, want 2", code)
+	}
+}

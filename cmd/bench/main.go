@@ -74,13 +74,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var raw bytes.Buffer
 	byGroup := map[string]results{}
 	groupErr := map[string]error{}
+	var once []string // groups run once although -count asked for more
 	for _, g := range groups {
 		if !wanted(g, sel) || cfg.short && g.SkipShort && cfg.only.String() == "" {
 			continue
 		}
 		count := cfg.count
-		if cfg.short && g.ShortOnce {
+		if cfg.short && g.ShortOnce && count > 1 {
 			count = 1
+			once = append(once, g.Name)
 		}
 		res, out, err := runGroup(ctx, root, g, benchRegexp(g, sel), cfg.short, count, cfg.verbo, stderr)
 		fmt.Fprintf(&raw, "# group %s\n%s\n", g.Name, out)
@@ -102,18 +104,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if _, ran := byGroup[m.Group]; !ran && ctx.Err() == nil {
 			continue // a group left out of -short runs
 		}
-		if err := groupErr[m.Group]; err != nil {
-			rows = append(rows, row{M: m, Result: resultError, Err: fmt.Errorf("group %s did not run cleanly", m.Group)})
-			continue
-		}
+		// Results a failed group did print are still measurements.
 		rw := evaluate(m, byGroup[m.Group])
+		if groupErr[m.Group] != nil {
+			rw.Notes = append(rw.Notes, "go test failed in group "+m.Group+" (its error is on stderr)")
+		}
 		if rw.Err != nil {
 			failed = true
 		}
 		rows = append(rows, rw)
 	}
 	m := collectMachine(ctx, loads)
-	info := runInfo{Cmd: commandLine(args), Count: cfg.count, Short: cfg.short, Elapsed: elapsed}
+	info := runInfo{Cmd: commandLine(args), Count: cfg.count, Once: once, Short: cfg.short, Elapsed: elapsed}
 	writeText(stdout, rows, m, info)
 
 	if cfg.raw != "" {
@@ -122,7 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			failed = true
 		}
 	}
-	if cfg.out != "" {
+	if cfg.out != "" && ctx.Err() == nil { // an interrupted run leaves the file alone
 		section := markdownSection(rows, m, info)
 		if err := updateMarkdown(cfg.out, section); err != nil {
 			fmt.Fprintf(stderr, "bench: %v\n", err)

@@ -295,7 +295,7 @@ func TestCLIAgentWatch(t *testing.T) {
 	fmt.Fprintln(tasks, "tick once")
 	waitFor("the first answer", func() bool { return results() == 1 })
 	reloadtest.Write(t, agentFix.root, dir, reloadtest.Tick{Name: "tick", Version: "2.0.0", Code: "2"})
-	waitFor("the reload", func() bool { return strings.Contains(stdout.String(), `"type":"skill.reloaded"`) })
+	waitFor("the reload", func() bool { return strings.Contains(stdout.String(), `"skill":"tick","from":"1.0.0","to":"2.0.0"`) })
 	fmt.Fprintln(tasks, "tick again")
 	waitFor("the second answer", func() bool { return results() == 2 })
 	if err := os.RemoveAll(dir); err != nil {

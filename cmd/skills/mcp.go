@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -24,7 +26,6 @@ import (
 	"github.com/skillsdev/skills/mcpserver"
 	"github.com/skillsdev/skills/reload"
 	"github.com/skillsdev/skills/reload/overlay"
-	"github.com/skillsdev/skills/sdk/manifest"
 )
 
 // mcpPath is where the streamable HTTP endpoint is mounted.
@@ -74,6 +75,9 @@ server, and connected clients get notifications/tools/list_changed.`,
 					return usageError{err}
 				}
 			}
+			if maxDepth < 1 || timeout <= 0 {
+				return usageError{errors.New("mcp: --max-depth must be at least 1 and --timeout positive")}
+			}
 			if allowTools == nil {
 				allowTools = []string{} // deny every host tool not allowed
 			}
@@ -111,15 +115,28 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(home, 0o755); err != nil { // so that it can be watched
+		return fmt.Errorf("mcp: %w", err)
+	}
+	workspace, err := filepath.Abs(c.workspace)
+	if err != nil {
+		return fmt.Errorf("mcp: workspace: %w", err)
+	}
 	log := a.logger()
 	rec, err := newMCPRecorder(c.auditFile)
 	if err != nil {
 		return err
 	}
 	defer rec.close()
+	// note records an event whose failure nobody else would see.
+	note := func(typ string, data any) {
+		if err := rec.record(typ, data); err != nil {
+			log.Error("audit", "type", typ, "err", err)
+		}
+	}
 
 	h, err := host.New(ctx, host.Options{
-		Home: home, Workspace: c.workspace, MaxDepth: c.maxDepth, DefaultTimeout: c.timeout,
+		Home: home, Workspace: workspace, MaxDepth: c.maxDepth, DefaultTimeout: c.timeout,
 		AllowTools: c.allowTools, AllowHosts: c.allowHosts, Logger: log,
 		Observer: func(e host.Event) {
 			switch e.Type {
@@ -130,7 +147,7 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 			for k, v := range e.Data {
 				data[k] = v
 			}
-			rec.record(e.Type, data)
+			note(e.Type, data)
 		},
 	})
 	if err != nil {
@@ -146,30 +163,12 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 
 	srv := mcpserver.New(h, mcpserver.Options{Name: "skills", Version: buildVersion(), Logger: log, Record: rec.record})
 	r, err := reload.New(reload.Options{
-		Host: h,
-		Sources: func(ctx context.Context) ([]host.Source, error) {
-			installed, err := installedSources(ctx, a, home)
-			if err != nil {
-				return nil, err
-			}
-			for i, s := range installed {
-				// reload takes a source without SHA256 for a dev folder and
-				// parses it again, which fails for a store entry (its folder
-				// is not named after the skill). An installed instructions
-				// skill has no artifact digest; its store entry's package
-				// digest marks it as installed. The host compares SHA256 only
-				// with an artifact, which these skills do not have.
-				if s.SHA256 == "" && s.Manifest != nil && s.Manifest.Runtime == manifest.RuntimeInstructions {
-					installed[i].SHA256 = filepath.Base(s.Dir)
-				}
-			}
-			return overlay.Overlay(home, installed)
-		},
-		Dirs: []string{home, filepath.Join(home, install.StoreDir), filepath.Join(home, overlay.Dir), filepath.Join(home, "registries")},
-		// `skills dev` rebuilds its folders; this process loads what it built.
-		NoBuild: true,
+		Host:    h,
+		Sources: func(ctx context.Context) ([]host.Source, error) { return agentSources(ctx, a, home) },
+		Dirs: []string{home, filepath.Join(home, install.StoreDir), filepath.Join(home, overlay.Dir),
+			filepath.Join(home, "registries")},
 		OnEvent: func(e reload.Event) {
-			rec.record(e.Type, e)
+			note(e.Type, e)
 			if e.Type == reload.EventReloadFailed {
 				log.Warn("reload failed", "skill", e.Skill, "err", e.Error, "serving", e.Serving)
 			}
@@ -190,7 +189,7 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 	if c.addr != "" {
 		transport = "http"
 	}
-	rec.record(agent.EventRunStart, map[string]any{"server": "mcp", "transport": transport, "addr": c.addr,
+	note(agent.EventRunStart, map[string]any{"server": "mcp", "transport": transport, "addr": c.addr,
 		"tools": srv.Tools(), "prompts": srv.Prompts(), "max_depth": c.maxDepth, "watch": c.watch})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -216,7 +215,7 @@ func (a *app) serveMCP(ctx context.Context, c mcpConfig) error {
 	if err != nil {
 		status = map[string]any{"status": "error", "error": err.Error()}
 	}
-	rec.record(agent.EventRunEnd, status)
+	note(agent.EventRunEnd, status)
 	return err
 }
 
@@ -237,8 +236,11 @@ func (a *app) serveMCPHTTP(ctx context.Context, srv *mcpserver.Server, addr stri
 		return fmt.Errorf("mcp --http: %w", err)
 	case <-ctx.Done():
 	}
-	// Clients hold their event streams open: give calls in flight a moment,
-	// then close what is left.
+	// Clients hold event streams open, which Shutdown would wait for: end
+	// the sessions first, then give calls in flight a moment.
+	for ss := range srv.MCP().Sessions() {
+		ss.Close()
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

@@ -37,6 +37,11 @@ import (
 // from Spec.SHA256. Nothing of such an artifact is compiled or run.
 var ErrDigestMismatch = errors.New("artifact digest mismatch")
 
+// DefaultInstanceLimit is the default of Options.InstanceLimit. A call tree
+// holds one instance per wasm call on its chain, and the host's depth limit
+// (8) bounds that, so 64 lets eight such trees run at full depth.
+const DefaultInstanceLimit = 64
+
 // DefaultMemoryLimit caps a skill's linear memory when neither Spec nor
 // Options say otherwise.
 const DefaultMemoryLimit = 64 << 20
@@ -49,11 +54,27 @@ type Options struct {
 	// MemoryLimit is the default cap of a skill's linear memory, used when
 	// Spec.MemoryLimit is 0. Zero means DefaultMemoryLimit.
 	MemoryLimit uint64
-	// MaxInstances bounds the instances of one skill, which is how many of
-	// its calls run at once; further calls wait for a free instance. Zero
-	// means max(4, 2*GOMAXPROCS): calls that wait on host callbacks hold an
+	// MaxInstances is how many instances of one skill are kept between
+	// calls, and how many of its outer calls run at once: calls not made
+	// from inside a running call of this engine (the agent's, a plugin's);
+	// further outer calls wait for a free instance. Zero means
+	// max(4, 2*GOMAXPROCS): calls that wait on host callbacks hold an
 	// instance without using a CPU.
+	//
+	// A nested call (a skill calling itself, A -> B -> A, a host tool that
+	// calls a skill) does not wait for those: the calls up its chain hold
+	// instances that only its own return frees, so waiting would deadlock
+	// until the deadline. It gets an instance of its own, up to
+	// InstanceLimit; instances beyond MaxInstances are closed when their
+	// call returns. Outer calls waiting here hold no instance, so they
+	// cannot deadlock.
 	MaxInstances int
+	// InstanceLimit is the hard cap of instances of one skill in use at
+	// once (each costs about 3.5 MiB plus its linear memory). Only at this
+	// cap do nested calls wait, until their deadline. Zero means
+	// DefaultInstanceLimit, or 2*MaxInstances when that is more; a limit
+	// below MaxInstances is raised to it.
+	InstanceLimit int
 	// WazeroChecks stops runaway guests with wazero's WithCloseOnContextDone
 	// instead of instrumenting modules. Guest code runs several times slower
 	// that way (see package meter); it is there for comparison, and as a way
@@ -94,6 +115,10 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.MaxInstances <= 0 {
 		o.MaxInstances = max(4, 2*runtime.GOMAXPROCS(0))
 	}
+	if o.InstanceLimit <= 0 {
+		o.InstanceLimit = max(DefaultInstanceLimit, 2*o.MaxInstances)
+	}
+	o.InstanceLimit = max(o.InstanceLimit, o.MaxInstances)
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()

@@ -42,12 +42,15 @@ type skill struct {
 	memLimit uint64
 	metered  bool
 
-	// sem holds a token per running call (or instance being made), so at
-	// most cap(sem) instances exist. idle holds the instances not in use as
-	// a stack: the most recently used one, whose memory is still in the CPU
-	// caches, serves the next call (a FIFO cycling through instances made
-	// single-caller calls twice as slow).
+	// sem holds a token per instance in use (or being made): at most
+	// InstanceLimit. outer holds a token per outer call (see
+	// Options.MaxInstances), which takes one of sem too: at most
+	// MaxInstances. idle holds up to MaxInstances instances not in use, as
+	// a stack: the most recently used one, whose memory is still in the
+	// CPU caches, serves the next call (a FIFO cycling through instances
+	// made single-caller calls twice as slow).
 	sem    chan struct{}
+	outer  chan struct{}
 	idleMu sync.Mutex
 	idle   []*instance
 
@@ -70,7 +73,8 @@ func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bi
 		eng:      e,
 		log:      spec.Logger,
 		memLimit: spec.MemoryLimit,
-		sem:      make(chan struct{}, e.opts.MaxInstances),
+		sem:      make(chan struct{}, e.opts.InstanceLimit),
+		outer:    make(chan struct{}, e.opts.MaxInstances),
 		idle:     make([]*instance, 0, e.opts.MaxInstances),
 	}
 	if s.log == nil {
@@ -166,18 +170,25 @@ func (s *skill) start(ctx context.Context) error {
 		<-s.sem
 		return werr
 	}
-	s.release(inst)
+	s.release(inst, false) // no call is waiting yet: no outer token needed
 	return nil
 }
 
+// nestedKey marks the context of the host calls (tools, skills) of a
+// running guest call of an engine: a skill call with this mark holds no
+// outer token, because the calls up its chain hold instances it must not
+// wait for.
+type nestedKey struct{ e *Engine }
+
 // Call implements engine.Skill.
 func (s *skill) Call(ctx context.Context, input []byte) ([]byte, error) {
-	inst, werr := s.acquire(ctx)
+	outer := ctx.Value(nestedKey{s.eng}) == nil
+	inst, werr := s.acquire(ctx, outer)
 	if werr != nil {
 		return nil, werr
 	}
 	out, werr := inst.call(ctx, input)
-	s.release(inst)
+	s.release(inst, outer)
 	if werr != nil {
 		return nil, werr
 	}
@@ -186,45 +197,70 @@ func (s *skill) Call(ctx context.Context, input []byte) ([]byte, error) {
 
 // Warm implements engine.Skill: it makes a new instance and keeps it.
 func (s *skill) Warm(ctx context.Context) error {
-	if werr := s.token(ctx); werr != nil {
+	if werr := s.token(ctx, true); werr != nil {
 		return werr
 	}
 	inst, werr := s.newInstance(ctx)
 	if werr != nil {
-		<-s.sem
+		s.untoken(true)
 		return werr
 	}
-	s.release(inst)
+	s.release(inst, true)
 	return nil
 }
 
-// token waits for the right to run a call.
-func (s *skill) token(ctx context.Context) *wire.Error {
+// token waits for the right to run a call: a token of sem, and one of
+// outer first for an outer call. Outer calls wait at MaxInstances, nested
+// ones only at InstanceLimit.
+func (s *skill) token(ctx context.Context, outer bool) *wire.Error {
 	if s.closed.Load() {
 		return s.closedError()
 	}
 	if ctx.Err() != nil {
 		return ctxError(ctx, s.name)
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			return ctxError(ctx, s.name)
+	if outer && !take(ctx, s.outer) {
+		return ctxError(ctx, s.name)
+	}
+	if !take(ctx, s.sem) {
+		if outer {
+			<-s.outer
 		}
+		return ctxError(ctx, s.name)
 	}
 	if s.closed.Load() {
-		<-s.sem
+		s.untoken(outer)
 		return s.closedError()
 	}
 	return nil
 }
 
+// take puts a token into sem, waiting while it is full until ctx is done.
+func take(ctx context.Context, sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// untoken gives back what token took.
+func (s *skill) untoken(outer bool) {
+	<-s.sem
+	if outer {
+		<-s.outer
+	}
+}
+
 // acquire returns an idle instance, or a new one when there is none.
-func (s *skill) acquire(ctx context.Context) (*instance, *wire.Error) {
-	if werr := s.token(ctx); werr != nil {
+func (s *skill) acquire(ctx context.Context, outer bool) (*instance, *wire.Error) {
+	if werr := s.token(ctx, outer); werr != nil {
 		return nil, werr
 	}
 	if inst := s.popIdle(); inst != nil {
@@ -232,21 +268,21 @@ func (s *skill) acquire(ctx context.Context) (*instance, *wire.Error) {
 	}
 	inst, werr := s.newInstance(ctx)
 	if werr != nil {
-		<-s.sem
+		s.untoken(outer)
 		return nil, werr
 	}
 	return inst, nil
 }
 
-// release returns an instance to the pool, or closes it if it failed. An
-// instance whose memory grew past half its cap is closed too: linear memory
-// never shrinks, so it would hold that memory while idle and start the next
-// call close to the cap.
-func (s *skill) release(inst *instance) {
+// release returns an instance to the pool, or closes it if it failed or
+// MaxInstances are idle already. An instance whose memory grew past half
+// its cap is closed too: linear memory never shrinks, so it would hold that
+// memory while idle and start the next call close to the cap.
+func (s *skill) release(inst *instance, outer bool) {
 	if inst.broken || s.closed.Load() || uint64(inst.memory.Size()) > s.memLimit/2 || !s.pushIdle(inst) {
 		inst.close()
 	}
-	<-s.sem
+	s.untoken(outer)
 }
 
 func (s *skill) popIdle() *instance {
@@ -266,7 +302,7 @@ func (s *skill) popIdle() *instance {
 func (s *skill) pushIdle(inst *instance) bool {
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
-	if len(s.idle) == cap(s.sem) {
+	if len(s.idle) == cap(s.outer) {
 		return false
 	}
 	s.idle = append(s.idle, inst)
@@ -317,7 +353,8 @@ func (s *skill) Close(ctx context.Context) error {
 
 // The host functions. wazero passes each the context of the guest call it
 // serves (the ctx given to Skill.Call), which is handed on to the
-// Callbacks unchanged: that is how the call chain and deadline travel.
+// Callbacks: that is how the call chain and deadline travel. hostCall adds
+// one value, the mark that makes the calls it leads to nested ones.
 
 func (s *skill) instanceOf(mod api.Module) *instance {
 	if v, ok := s.instances.Load(mod); ok {
@@ -337,6 +374,9 @@ func (s *skill) hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	callee := string(name)
 	input := append([]byte(nil), in...) // the callee may keep it; guest memory changes
+	if ctx.Value(nestedKey{s.eng}) == nil {
+		ctx = context.WithValue(ctx, nestedKey{s.eng}, true)
+	}
 	var out []byte
 	var err error
 	cb := s.spec.Callbacks

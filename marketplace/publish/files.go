@@ -62,6 +62,11 @@ func Assets(m *manifest.Manifest) ([]string, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("assets of %s: the manifest was not loaded from a folder", m.Name)
 	}
+	// For code skills the folder also holds the build's inputs and outputs,
+	// which are left out. An instructions skill has no build: its scripts/,
+	// references/ and assets/ are the skill itself, Go files and binaries
+	// included, so only dot files and nested skills are left out.
+	code := m.Runtime != manifest.RuntimeInstructions
 	files := []string{manifest.FileName}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -83,7 +88,7 @@ func Assets(m *manifest.Manifest) ([]string, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if excludedDirs[name] {
+			if code && excludedDirs[name] {
 				return filepath.SkipDir
 			}
 			if _, err := os.Lstat(filepath.Join(p, manifest.FileName)); err == nil {
@@ -91,15 +96,17 @@ func Assets(m *manifest.Manifest) ([]string, error) {
 			}
 			return nil
 		}
-		if rel == manifest.FileName || rel == m.Entry || excludedNames[name] || slices.Contains(excludedExts, path.Ext(name)) {
+		if rel == manifest.FileName || (code && (rel == m.Entry || excludedNames[name] || slices.Contains(excludedExts, path.Ext(name)))) {
 			return nil
 		}
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%s: %s is not a regular file (%s); a package holds regular files only: copy the file in, or move it out of the folder", dir, rel, d.Type())
 		}
-		bin, err := isBinary(p)
-		if err != nil {
-			return err
+		bin := false
+		if code {
+			if bin, err = isBinary(p); err != nil {
+				return err
+			}
 		}
 		if !bin {
 			files = append(files, rel)

@@ -355,6 +355,41 @@ func TestPublishWarnsAboutMissingRequirements(t *testing.T) {
 	}
 }
 
+// TestAssetsInstructions checks that an instructions skill keeps what a code
+// skill's build would leave out: its scripts are the skill.
+func TestAssetsInstructions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pdf-forms")
+	files := map[string]string{
+		"SKILL.md":             "---\nname: pdf-forms\ndescription: Fills PDF forms.\nmetadata:\n  version: 1.0.0\n---\n# pdf-forms\nUse scripts/fill.go.\n",
+		"scripts/fill.go":      "package main\n",
+		"scripts/prebuilt":     "\x7fELF....",
+		"references/guide.md":  "# guide\n",
+		".hidden":              "x",
+		"assets/template.wasm": "\x00asm",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := manifest.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Assets(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SKILL.md", "assets/template.wasm", "references/guide.md", "scripts/fill.go", "scripts/prebuilt"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("assets:\n got %q\nwant %q", got, want)
+	}
+}
+
 func TestAssets(t *testing.T) {
 	dir := writeSkill(t, t.TempDir(), skillSpec{name: "counter", version: "1.0.0", runtime: manifest.RuntimeWasm, files: noise})
 	m, err := manifest.Load(dir)

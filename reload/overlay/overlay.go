@@ -137,7 +137,7 @@ func Overlay(home string, installed []host.Source) ([]host.Source, error) {
 		if fi, err := os.Stat(e.Dir); err != nil || !fi.IsDir() {
 			continue
 		}
-		dev[e.Name] = host.Source{Dir: e.Dir, Origin: "dev"}
+		dev[e.Name] = host.Source{Dir: e.Dir, Origin: host.OriginDev}
 	}
 	out := make([]host.Source, 0, len(installed)+len(dev))
 	for _, s := range installed {
@@ -168,14 +168,23 @@ func read(path string) (Entry, error) {
 	if _, err := buf.ReadFrom(io.LimitReader(f, maxSize+1)); err != nil {
 		return Entry{}, fmt.Errorf("dev overlay: %s: %w", path, err)
 	}
-	if buf.Len() > maxSize {
+	return parse(path, buf.Bytes())
+}
+
+// parse decodes a registration file strictly; path names it in errors and
+// gives the skill name it must hold.
+func parse(path string, data []byte) (Entry, error) {
+	if len(data) > maxSize {
 		return Entry{}, fmt.Errorf("dev overlay: %s: larger than %d bytes", path, maxSize)
 	}
 	var e Entry
-	dec := json.NewDecoder(&buf)
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil {
 		return Entry{}, fmt.Errorf("dev overlay: %s: %w (delete the file, or run `skills dev` on the folder again)", path, err)
+	}
+	if dec.More() {
+		return Entry{}, fmt.Errorf("dev overlay: %s: data after the registration", path)
 	}
 	base := strings.TrimSuffix(filepath.Base(path), ".json")
 	switch {
@@ -183,6 +192,8 @@ func read(path string) (Entry, error) {
 		return Entry{}, fmt.Errorf("dev overlay: %s: name %q does not match the file name", path, e.Name)
 	case !filepath.IsAbs(e.Dir):
 		return Entry{}, fmt.Errorf("dev overlay: %s: dir %q is not an absolute path", path, e.Dir)
+	case e.PID < 0:
+		return Entry{}, fmt.Errorf("dev overlay: %s: pid %d is negative", path, e.PID)
 	}
 	return e, nil
 }
