@@ -239,8 +239,8 @@ func (h *Host) load(ctx context.Context, src Source, key, digest string) (*loade
 // its SKILL.md and of its artifact. It also returns the artifact's digest.
 func identity(src Source) (key, digest string, err error) {
 	h := sha256.New()
-	if src.Manifest.File != "" {
-		b, err := os.ReadFile(src.Manifest.File)
+	if src.Dir != "" {
+		b, err := os.ReadFile(filepath.Join(src.Dir, manifest.FileName))
 		if err != nil {
 			return "", "", fmt.Errorf("load %s: %w", src.Manifest.Name, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/skillsdev/skills/host"
 	"github.com/skillsdev/skills/reload"
 	"github.com/skillsdev/skills/reload/reloadtest"
+	"github.com/skillsdev/skills/sdk/manifest"
 )
 
 // TestReloadSwapsVersionsWhileCalling saves new source versions of a skill
@@ -320,5 +321,50 @@ func rename(t *testing.T, from, to string) {
 	t.Helper()
 	if err := os.Rename(from, to); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestReloadInstalledInstructions loads an installed instructions skill: it
+// has no artifact digest, and its store folder is named after its package
+// digest, not the skill, so the reloader must not take it for a dev folder.
+func TestReloadInstalledInstructions(t *testing.T) {
+	h, err := host.New(context.Background(), host.Options{Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	dir := filepath.Join(t.TempDir(), "store", "4f2a9c")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("---\nname: guide\ndescription: How to write release notes.\nmetadata:\n  version: 1.0.0\n---\n# guide\nWrite short notes.\n")
+	if err := os.WriteFile(filepath.Join(dir, "SKILL.md"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse(manifest.FileName, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Dir = dir
+	r, err := reload.New(reload.Options{Host: h, Sources: func(context.Context) ([]host.Source, error) {
+		return []host.Source{{Dir: dir, Manifest: m, Origin: "bundled 1.0.0"}}, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rep, err := r.Reload(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Events) != 0 {
+		t.Fatalf("events %+v", rep.Events)
+	}
+	found := false
+	for _, s := range h.Skills() {
+		found = found || s.Manifest.Name == "guide"
+	}
+	if !found {
+		t.Fatalf("guide not loaded: %+v", rep.Result)
 	}
 }
