@@ -74,6 +74,31 @@ func TestParseBenchErrors(t *testing.T) {
 	}
 }
 
+// TestMedianRun checks that a paired measure reads value, baseline and
+// ratio from one run: the one with the median ratio.
+func TestMedianRun(t *testing.T) {
+	r, err := parseBench(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := measure{
+		Value: med("BenchmarkPaired", "skill-ns"), Base: med("BenchmarkPaired", "bare-ns"),
+		Ratio: med("BenchmarkPaired", "skill/bare"), MedianRun: pairing{"BenchmarkPaired", "skill/bare"},
+		Target: target{MaxRatio: 1.2},
+	}
+	rw := evaluate(m, r)
+	if rw.Value != 185000 || rw.Base != 175000 || rw.Ratio != 1.05 || rw.Result != resultPass {
+		t.Errorf("got value %v base %v ratio %v %s; want the third run: 185000 175000 1.05 PASS", rw.Value, rw.Base, rw.Ratio, rw.Result)
+	}
+	if n := r.runs("BenchmarkPaired"); n != 3 {
+		t.Errorf("atMedianRun changed its input: %d runs left", n)
+	}
+	even := results{"B": {{Values: map[string]float64{"x": 4}}, {Values: map[string]float64{"x": 1}}, {Values: map[string]float64{"y": 9}}, {Values: map[string]float64{"x": 2}}}}
+	if got := even.atMedianRun("B", "x")["B"]; len(got) != 1 || got[0].Values["x"] != 2 {
+		t.Errorf("even count: got %v, want the lower middle run (x=2)", got)
+	}
+}
+
 func TestMedian(t *testing.T) {
 	tests := []struct {
 		in   []float64

@@ -26,6 +26,9 @@ type row struct {
 // evaluate reads m's numbers out of r and checks them against m's target.
 func evaluate(m measure, r results) row {
 	rw := row{M: m}
+	if m.MedianRun.Bench != "" {
+		r = r.atMedianRun(m.MedianRun.Bench, m.MedianRun.Unit)
+	}
 	fail := func(err error) row {
 		rw.Result, rw.Err = resultError, err
 		return rw

@@ -121,11 +121,19 @@ type measure struct {
 	// BaseName names the baseline in the table.
 	BaseName string
 	// Ratio overrides value/base (for ratios the benchmark reports per run,
-	// whose median is better than a ratio of medians).
-	Ratio  getter
-	Target target
-	Notes  func(results) []string
+	// or computed from other metrics).
+	Ratio getter
+	// MedianRun, when set, makes every getter read the one run of
+	// MedianRun.Bench whose MedianRun.Unit is the median: a paired
+	// benchmark's value, baseline and ratio then come from the same run and
+	// agree with each other, as medians taken one by one would not.
+	MedianRun pairing
+	Target    target
+	Notes     func(results) []string
 }
+
+// pairing names the per-run ratio that picks a paired benchmark's run.
+type pairing struct{ Bench, Unit string }
 
 // ms and us are nanoseconds, for targets.
 const (
@@ -151,9 +159,9 @@ func measures() []measure {
 			ID: "wasm-call/bare", Group: "wasm", Needs: []string{"BenchmarkPairedCall"},
 			Title: "warm wasm call, 1 KiB in/out (engine Call)",
 			What: "host/wasm BenchmarkPairedCall: per iteration, a bare wazero ABI round trip (alloc, write, call, read), the engine's Skill.Call " +
-				"and an Extism Go SDK call on echo modules, each timed; medians of each",
+				"and an Extism Go SDK call on echo modules, each timed; per-call medians of the run with the median ratio",
 			Value: med("BenchmarkPairedCall", "skill-ns"), Base: med("BenchmarkPairedCall", "bare-ns"), BaseName: "bare wazero",
-			Ratio:  med("BenchmarkPairedCall", "x-bare"),
+			Ratio: med("BenchmarkPairedCall", "x-bare"), MedianRun: pairing{"BenchmarkPairedCall", "x-bare"},
 			Target: target{Text: "<= 1.5x bare", MaxRatio: 1.5},
 		},
 		{
@@ -161,16 +169,16 @@ func measures() []measure {
 			Title: "warm wasm call vs Extism Go SDK",
 			What:  "same BenchmarkPairedCall iterations: engine call median over the Extism call median (same work, same wazero)",
 			Value: med("BenchmarkPairedCall", "skill-ns"), Base: med("BenchmarkPairedCall", "extism-ns"), BaseName: "Extism",
-			Ratio:  med("BenchmarkPairedCall", "x-extism"),
+			Ratio: med("BenchmarkPairedCall", "x-extism"), MedianRun: pairing{"BenchmarkPairedCall", "x-extism"},
 			Target: target{Text: "<= 0.333x Extism", MaxRatio: 1.0 / 3},
 		},
 		{
 			ID: "wasm-parallel8", Group: "wasm", Needs: []string{"BenchmarkParallel8"},
 			Title: "8 concurrent callers of one wasm skill (GOMAXPROCS 2)",
 			What: "host/wasm BenchmarkParallel8: b.N echo calls by 1 goroutine, then by 8; value and baseline are wall time per call, " +
-				"ratio is the throughput gain",
+				"ratio is the throughput gain (the run with the median gain)",
 			Value: med("BenchmarkParallel8", "ns/call-8"), Base: med("BenchmarkParallel8", "ns/call-1"), BaseName: "1 caller",
-			Ratio:  med("BenchmarkParallel8", "speedup"),
+			Ratio: med("BenchmarkParallel8", "speedup"), MedianRun: pairing{"BenchmarkParallel8", "speedup"},
 			Target: target{Text: ">= 1.6x throughput of 1 caller", MinRatio: 1.6},
 			Notes: func(r results) []string {
 				if v, ok := r.median("BenchmarkParallel8", "machine-speedup"); ok {
@@ -213,18 +221,18 @@ func measures() []measure {
 			ID: "plugin-call", Group: "plugin", Needs: []string{"BenchmarkPaired"},
 			Title: "warm plugin call, 1 KiB in/out",
 			What: "host/plugin BenchmarkPaired: per iteration, a bare gRPC unary call to an SDK-less plugin, an engine call to the echo plugin " +
-				"and an engine call making one host callback, each timed; medians",
+				"and an engine call making one host callback, each timed; per-call medians of the run with the median ratio",
 			Value: med("BenchmarkPaired", "skill-ns"), Base: med("BenchmarkPaired", "bare-ns"), BaseName: "bare gRPC unary",
-			Ratio:  med("BenchmarkPaired", "skill/bare"),
+			Ratio: med("BenchmarkPaired", "skill/bare"), MedianRun: pairing{"BenchmarkPaired", "skill/bare"},
 			Target: target{Text: "<= 1.2x bare", MaxRatio: 1.2},
 		},
 		{
 			ID: "plugin-callback", Group: "plugin", Needs: []string{"BenchmarkPaired"},
 			Title: "plugin -> host callback, 1 KiB",
-			What:  "same BenchmarkPaired: median of the call with one callback minus median of the plain call, over the bare unary median",
+			What:  "same BenchmarkPaired: median of the call with one callback minus median of the plain call, over the bare unary median (the run with the median ratio)",
 			Value: minus(med("BenchmarkPaired", "callback-ns"), med("BenchmarkPaired", "skill-ns")),
 			Base:  med("BenchmarkPaired", "bare-ns"), BaseName: "bare gRPC unary",
-			Ratio:  med("BenchmarkPaired", "callback/bare"),
+			Ratio: med("BenchmarkPaired", "callback/bare"), MedianRun: pairing{"BenchmarkPaired", "callback/bare"},
 			Target: target{Text: "<= 2x bare", MaxRatio: 2},
 		},
 		{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"regexp"
@@ -121,4 +122,27 @@ func (r results) merge(o results) {
 	for k, v := range o {
 		r[k] = append(r[k], v...)
 	}
+}
+
+// atMedianRun is r with bench's runs cut down to the one whose unit is the
+// median (the lower of the two middle ones for an even count). Runs
+// without unit are dropped; r itself is not changed.
+func (r results) atMedianRun(bench, unit string) results {
+	var runs []benchRun
+	for _, rn := range r[bench] {
+		if _, ok := rn.Values[unit]; ok {
+			runs = append(runs, rn)
+		}
+	}
+	out := make(results, len(r))
+	for k, v := range r {
+		out[k] = v
+	}
+	if len(runs) == 0 {
+		return out
+	}
+	slices.SortStableFunc(runs, func(a, b benchRun) int { return cmp.Compare(a.Values[unit], b.Values[unit]) })
+	mid := (len(runs) - 1) / 2
+	out[bench] = runs[mid : mid+1]
+	return out
 }
