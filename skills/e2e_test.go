@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,8 +15,7 @@ import (
 	"time"
 
 	"github.com/skillsdev/skills/host"
-	"github.com/skillsdev/skills/sdk/build"
-	"github.com/skillsdev/skills/sdk/manifest"
+	"github.com/skillsdev/skills/internal/skilltest"
 	"github.com/skillsdev/skills/sdk/wire"
 )
 
@@ -30,49 +30,6 @@ var testdataDirs = []string{
 	"../host/testdata/strict-input", "../host/testdata/escape",
 }
 
-// buildAll copies each skill's SKILL.md into one folder per skill under
-// root and builds its artifact there, so the source tree gets no build
-// output. Builds run two at a time (the machines have two cores).
-func buildAll(t *testing.T, root string, skillDirs []string) []string {
-	t.Helper()
-	ctx := t.Context()
-	dirs := make([]string, len(skillDirs))
-	errs := make([]error, len(skillDirs))
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i, src := range skillDirs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			m, err := manifest.Load(src)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			dst := filepath.Join(root, m.Name)
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				errs[i] = err
-				return
-			}
-			data, err := os.ReadFile(filepath.Join(src, "SKILL.md"))
-			if err == nil {
-				err = os.WriteFile(filepath.Join(dst, "SKILL.md"), data, 0o644)
-			}
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			_, errs[i] = build.Build(ctx, build.Options{Dir: src, Runtime: m.Runtime, Output: filepath.Join(dst, filepath.FromSlash(m.Entry))})
-			dirs[i] = dst
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return dirs
-}
-
 // call is one call of a skill through the host and what it must give.
 type call struct {
 	name     string
@@ -81,66 +38,112 @@ type call struct {
 	want     string   // exact output, when set
 	contains []string // substrings of the output (or of the error's JSON and text)
 	wantCode wire.Code
+	chain    []string // the error's chain, when set
 }
 
 // env is a host with skills built from source, a workspace holding
-// notes.md, and secret.txt just outside the workspace.
+// notes.md and symlinks that lead out of it, and secret.txt just outside.
 type env struct {
 	h    *host.Host
 	root string
 }
 
-// newEnv builds the skills in dirs and loads them into a real host: wasm
-// modules in wazero, plugins as child processes, host tools on a real
-// workspace.
-func newEnv(t *testing.T, dirs []string) *env {
+// secret is the content of the file outside the workspace: no output or
+// error may ever show it.
+const secret = "TOP-SECRET: outside the workspace"
+
+// shared is the package's one env, made by the first test that needs it
+// and closed by TestMain: both end-to-end tests use the same 13 skills, so
+// they are built and compiled once.
+var shared struct {
+	once sync.Once
+	env  *env
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if e := shared.env; e != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := e.h.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "close host:", err)
+		}
+		cancel()
+		os.RemoveAll(e.root)
+	}
+	os.Exit(code)
+}
+
+// sharedEnv returns the shared env, making it on first use.
+func sharedEnv(t *testing.T) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds skills from source and compiles them")
 	}
-	if raceEnabled {
-		// The skills run in wasm and in child processes, where the race
-		// detector sees nothing; in this process it would only slow
-		// wazero's compiler down (minutes per module) while checking host
-		// code, which the host's own tests cover.
-		t.Skip("the skills under test run outside this process; the race detector only slows the wasm compiler")
+	shared.once.Do(func() {
+		start := time.Now()
+		shared.env, shared.err = newEnv(context.Background(), append(slices.Clone(exampleDirs), testdataDirs...))
+		t.Logf("built, compiled and loaded the skills in %v", time.Since(start).Round(time.Millisecond))
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	ctx := context.Background()
-	root := t.TempDir()
-	start := time.Now()
-	built := buildAll(t, filepath.Join(root, "skills"), dirs)
-	t.Logf("built %d skills in %v", len(built), time.Since(start))
+	return shared.env
+}
+
+// newEnv builds the skills in dirs, compiles the wasm ones ahead of time
+// (outside this process, which may run under the race detector) and loads
+// them into a real host: wasm modules in wazero, plugins as child
+// processes, host tools on a real workspace.
+func newEnv(ctx context.Context, dirs []string) (_ *env, err error) {
+	root, err := os.MkdirTemp("", "skills-e2e-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(root)
+		}
+	}()
+	home := filepath.Join(root, "home")
+	built, err := skilltest.StageContext(ctx, home, filepath.Join(root, "skills"), dirs...)
+	if err != nil {
+		return nil, err
+	}
 	workspace := filepath.Join(root, "workspace")
-	if err := os.MkdirAll(workspace, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	notes := "# Cat Notes\n\nCats sleep a lot. Cats chase mice at night.\n\n" +
 		"The weather was fine.\n\n```\ncode cats cats cats\n```\n\n- Dogs bark.\n"
-	if err := os.WriteFile(filepath.Join(workspace, "notes.md"), []byte(notes), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "secret.txt"), []byte("secret"), 0o644); err != nil {
-		t.Fatal(err)
+	secretPath := filepath.Join(root, "secret.txt")
+	for _, step := range []func() error{
+		func() error { return os.MkdirAll(workspace, 0o755) },
+		func() error { return os.WriteFile(filepath.Join(workspace, "notes.md"), []byte(notes), 0o644) },
+		func() error { return os.WriteFile(secretPath, []byte(secret), 0o644) },
+		func() error { return os.Symlink("../secret.txt", filepath.Join(workspace, "link-out")) },
+		func() error { return os.Symlink(secretPath, filepath.Join(workspace, "link-abs")) },
+		func() error { return os.Symlink("..", filepath.Join(workspace, "link-dir-out")) },
+		func() error { return os.Symlink("notes.md", filepath.Join(workspace, "link-in")) },
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
 	h, err := host.New(ctx, host.Options{
-		Home: filepath.Join(root, "home"), Workspace: workspace,
+		Home: home, Workspace: workspace,
 		// Bounds a call tree that hangs (deep has no metadata.timeout).
-		DefaultTimeout: 10 * time.Second,
+		DefaultTimeout: 30 * time.Second,
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { h.Close(context.Background()) })
-	start = time.Now()
 	res, err := h.LoadDir(ctx, built...)
+	if err == nil {
+		err = res.Err()
+	}
 	if err != nil {
-		t.Fatal(err)
+		h.Close(ctx)
+		return nil, err
 	}
-	if err := res.Err(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("loaded in %v", time.Since(start))
-	return &env{h: h, root: root}
+	return &env{h: h, root: root}, nil
 }
 
 func (e *env) run(t *testing.T, calls []call) {
@@ -157,6 +160,9 @@ func (e *env) run(t *testing.T, calls []call) {
 				if b, jerr := json.Marshal(we); jerr == nil {
 					got = string(b) + " " + got
 				}
+				if tt.chain != nil && !slices.Equal(we.Chain, tt.chain) {
+					t.Errorf("chain = %q, want %q", we.Chain, tt.chain)
+				}
 			} else if err != nil {
 				t.Fatalf("Call: %v", err)
 			}
@@ -168,15 +174,18 @@ func (e *env) run(t *testing.T, calls []call) {
 					t.Errorf("Call = %s\nlacks %q", got, s)
 				}
 			}
+			if strings.Contains(got, secret) {
+				t.Errorf("Call = %s\nshows the secret outside the workspace", got)
+			}
 		})
 	}
 }
 
-// TestExampleSkills builds the example skills from source and calls them
-// through a real host, including their calls to each other (report, a
-// plugin, calls summarize and wordcount, wasm modules) and to host tools.
+// TestExampleSkills calls the example skills through a real host,
+// including their calls to each other (report, a plugin, calls summarize
+// and wordcount, wasm modules) and to host tools.
 func TestExampleSkills(t *testing.T) {
-	e := newEnv(t, exampleDirs)
+	e := sharedEnv(t)
 	e.run(t, []call{
 		{name: "wordcount example", skill: "wordcount",
 			input: `{"text": "The cat sat. The cat slept!\nA dog barked.", "top": 3}`,
@@ -193,34 +202,54 @@ func TestExampleSkills(t *testing.T) {
 			contains: []string{`cannot report on \"nope.md\"`}},
 		{name: "report outside the workspace", skill: "report", input: `{"path": "../secret.txt"}`, wantCode: wire.CodeToolDenied,
 			contains: []string{`cannot report on \"../secret.txt\"`}},
+		{name: "report through a symlink out", skill: "report", input: `{"path": "link-out"}`, wantCode: wire.CodeToolDenied},
 		{name: "sysinfo is native", skill: "sysinfo", input: `{"fields": ["os", "arch"]}`,
 			want: `{"os":"` + runtime.GOOS + `","arch":"` + runtime.GOARCH + `"}`},
 		{name: "sysinfo refuses an unknown field", skill: "sysinfo", input: `{"fields": ["disk"]}`, wantCode: wire.CodeInvalidInput},
 	})
 }
 
-// TestTestdataSkills checks that the host's test skills in host/testdata
-// do what their SKILL.md says against a real host. It builds and compiles
-// 13 skills (minutes on a busy machine), so it runs only when
-// SKILLS_TESTDATA_E2E=1; the host's own tests exercise these skills too.
+// TestTestdataSkills checks the bad input a host must refuse, with the
+// host's test skills in host/testdata, against a real host: each skill
+// does what its SKILL.md says.
 func TestTestdataSkills(t *testing.T) {
-	if os.Getenv("SKILLS_TESTDATA_E2E") != "1" {
-		t.Skip("set SKILLS_TESTDATA_E2E=1 to build and run the host's test skills")
+	e := sharedEnv(t)
+	depth := make([]string, host.DefaultMaxDepth+1) // the full chain, and the refused hop
+	for i := range depth {
+		depth[i] = "deep"
 	}
-	e := newEnv(t, append(slices.Clone(exampleDirs), testdataDirs...))
 	e.run(t, []call{
-		{name: "cycle", skill: "cyc-a", input: `{}`, wantCode: wire.CodeCycle, contains: []string{"cyc-a -> cyc-b -> cyc-a"}},
-		{name: "depth", skill: "deep", input: `{"n": 0}`, wantCode: wire.CodeDepthExceeded},
-		{name: "undeclared tool", skill: "undeclared-tool", input: `{}`, contains: []string{`"code":"tool_denied"`}},
-		{name: "undeclared skill", skill: "undeclared-skill", input: `{}`, contains: []string{`"code":"skill_denied"`}},
+		{name: "depth exceeded", skill: "deep", input: `{"n": 0}`, wantCode: wire.CodeDepthExceeded, chain: depth,
+			contains: []string{fmt.Sprintf("limit of %d", host.DefaultMaxDepth)}},
+		{name: "cycle a b a", skill: "cyc-a", input: `{}`, wantCode: wire.CodeCycle,
+			chain: []string{"cyc-a", "cyc-b", "cyc-a"}, contains: []string{"cyc-a -> cyc-b -> cyc-a"}},
+		{name: "cycle b a b", skill: "cyc-b", input: `{}`, wantCode: wire.CodeCycle, chain: []string{"cyc-b", "cyc-a", "cyc-b"}},
+		{name: "undeclared tool", skill: "undeclared-tool", input: `{}`,
+			contains: []string{`"code":"tool_denied"`, "undeclared-tool does not list read_file in allowed-tools"}},
+		{name: "undeclared skill", skill: "undeclared-skill", input: `{}`,
+			contains: []string{`"code":"skill_denied"`, "undeclared-skill does not list wordcount under ## Requires"}},
 		{name: "plugin calls wasm", skill: "cross-plugin", input: `{"text": "b a b"}`,
 			want: `{"words":3,"lines":1,"characters":5,"top":[{"word":"b","count":2},{"word":"a","count":1}]}`},
 		{name: "wasm calls plugin", skill: "cross-wasm", input: `{}`,
 			contains: []string{`"os":"` + runtime.GOOS + `"`, `"arch":"` + runtime.GOARCH + `"`}},
-		{name: "strict input accepted", skill: "strict-input", input: `{"n": 21}`, want: `{"double":42,"n":21}`},
-		{name: "strict input refused by the host", skill: "strict-input", input: `{"n": 0}`, wantCode: wire.CodeInvalidInput},
-		{name: "escape inside", skill: "escape", input: `{"path": "notes.md"}`, contains: []string{`"content":"# Cat Notes`}},
-		{name: "escape with dot-dot", skill: "escape", input: `{"path": "../secret.txt"}`, wantCode: wire.CodeToolDenied},
-		{name: "escape absolute", skill: "escape", input: `{"path": "` + filepath.ToSlash(filepath.Join(e.root, "secret.txt")) + `"}`, wantCode: wire.CodeToolDenied},
+		{name: "schema accepts", skill: "strict-input", input: `{"n": 21}`, want: `{"double":42,"n":21}`},
+		{name: "schema refuses n 0", skill: "strict-input", input: `{"n": 0}`, wantCode: wire.CodeInvalidInput},
+		{name: "schema refuses no n", skill: "strict-input", input: `{}`, wantCode: wire.CodeInvalidInput},
+		{name: "schema refuses a fraction", skill: "strict-input", input: `{"n": 1.5}`, wantCode: wire.CodeInvalidInput},
+		{name: "schema refuses a string", skill: "strict-input", input: `{"n": "3"}`, wantCode: wire.CodeInvalidInput},
+		{name: "schema refuses an extra key", skill: "strict-input", input: `{"n": 1, "x": 2}`, wantCode: wire.CodeInvalidInput},
+		{name: "schema refuses bad JSON", skill: "strict-input", input: `{"n": `, wantCode: wire.CodeInvalidInput},
+		{name: "read inside", skill: "escape", input: `{"path": "notes.md"}`, contains: []string{`"content":"# Cat Notes`}},
+		{name: "read through a symlink inside", skill: "escape", input: `{"path": "link-in"}`, contains: []string{`"content":"# Cat Notes`}},
+		{name: "read missing", skill: "escape", input: `{"path": "nope.md"}`, wantCode: wire.CodeToolFailed},
+		{name: "read dot-dot", skill: "escape", input: `{"path": "../secret.txt"}`, wantCode: wire.CodeToolDenied},
+		{name: "read etc passwd", skill: "escape", input: `{"path": "../../etc/passwd"}`, wantCode: wire.CodeToolDenied,
+			contains: []string{`\"../../etc/passwd\" escapes the workspace`}},
+		{name: "read absolute", skill: "escape", input: `{"path": "/etc/passwd"}`, wantCode: wire.CodeToolDenied},
+		{name: "read absolute secret", skill: "escape", input: `{"path": "` + filepath.ToSlash(filepath.Join(e.root, "secret.txt")) + `"}`, wantCode: wire.CodeToolDenied},
+		{name: "read symlink out", skill: "escape", input: `{"path": "link-out"}`, wantCode: wire.CodeToolDenied,
+			contains: []string{"escapes the workspace"}},
+		{name: "read absolute symlink out", skill: "escape", input: `{"path": "link-abs"}`, wantCode: wire.CodeToolDenied},
+		{name: "read through a symlinked dir out", skill: "escape", input: `{"path": "link-dir-out/secret.txt"}`, wantCode: wire.CodeToolDenied},
 	})
 }

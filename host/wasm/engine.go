@@ -70,10 +70,11 @@ type Options struct {
 	// cannot deadlock.
 	MaxInstances int
 	// InstanceLimit is the hard cap of instances of one skill in use at
-	// once (each costs about 3.5 MiB plus its linear memory). Only at this
-	// cap do nested calls wait, until their deadline. Zero means
-	// DefaultInstanceLimit, or 2*MaxInstances when that is more; a limit
-	// below MaxInstances is raised to it.
+	// once (each costs about 3.5 MiB plus its linear memory): MaxInstances
+	// for outer calls, the rest for nested ones. Only at this cap do nested
+	// calls wait, until their deadline. Zero means DefaultInstanceLimit, or
+	// 2*MaxInstances when that is more; a limit of MaxInstances or less is
+	// raised to MaxInstances+1.
 	InstanceLimit int
 	// WazeroChecks stops runaway guests with wazero's WithCloseOnContextDone
 	// instead of instrumenting modules. Guest code runs several times slower
@@ -118,7 +119,7 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 	if o.InstanceLimit <= 0 {
 		o.InstanceLimit = max(DefaultInstanceLimit, 2*o.MaxInstances)
 	}
-	o.InstanceLimit = max(o.InstanceLimit, o.MaxInstances)
+	o.InstanceLimit = max(o.InstanceLimit, o.MaxInstances+1)
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()

@@ -122,7 +122,11 @@ func TestOuterCallsWait(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		out, err := s.Call(context.Background(), []byte(`{"op":"tool","name":"block"}`))
+		// The deadline only bounds a broken pool, which would make the
+		// nested call wait for the instance its caller holds.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := s.Call(ctx, []byte(`{"op":"tool","name":"block"}`))
 		done <- result{string(out), wire.AsError(err)}
 	}()
 	<-h.held // the only instance MaxInstances allows is in use
@@ -152,7 +156,8 @@ func TestInstanceLimitOptions(t *testing.T) {
 		{Options{MaxInstances: 4}, 4, DefaultInstanceLimit},
 		{Options{MaxInstances: 40}, 40, 80},
 		{Options{MaxInstances: 4, InstanceLimit: 10}, 4, 10},
-		{Options{MaxInstances: 8, InstanceLimit: 2}, 8, 8},
+		{Options{MaxInstances: 8, InstanceLimit: 2}, 8, 9},
+		{Options{MaxInstances: 8, InstanceLimit: 8}, 8, 9},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("max %d limit %d", tt.in.MaxInstances, tt.in.InstanceLimit), func(t *testing.T) {

@@ -42,15 +42,17 @@ type skill struct {
 	memLimit uint64
 	metered  bool
 
-	// sem holds a token per instance in use (or being made): at most
-	// InstanceLimit. outer holds a token per outer call (see
-	// Options.MaxInstances), which takes one of sem too: at most
-	// MaxInstances. idle holds up to MaxInstances instances not in use, as
-	// a stack: the most recently used one, whose memory is still in the
-	// CPU caches, serves the next call (a FIFO cycling through instances
-	// made single-caller calls twice as slow).
+	// Every instance in use (or being made) holds a token: of sem for an
+	// outer call (see Options.MaxInstances), so at most MaxInstances; of
+	// nested for a nested call, so at most InstanceLimit-MaxInstances. A
+	// call takes one token either way, so it costs what it did when one
+	// bound served all calls (a second channel per call measured ~2%). idle
+	// holds up to MaxInstances instances not in use, as a stack: the most
+	// recently used one, whose memory is still in the CPU caches, serves
+	// the next call (a FIFO cycling through instances made single-caller
+	// calls twice as slow).
 	sem    chan struct{}
-	outer  chan struct{}
+	nested chan struct{}
 	idleMu sync.Mutex
 	idle   []*instance
 
@@ -73,8 +75,8 @@ func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bi
 		eng:      e,
 		log:      spec.Logger,
 		memLimit: spec.MemoryLimit,
-		sem:      make(chan struct{}, e.opts.InstanceLimit),
-		outer:    make(chan struct{}, e.opts.MaxInstances),
+		sem:      make(chan struct{}, e.opts.MaxInstances),
+		nested:   make(chan struct{}, e.opts.InstanceLimit-e.opts.MaxInstances),
 		idle:     make([]*instance, 0, e.opts.MaxInstances),
 	}
 	if s.log == nil {
@@ -170,14 +172,13 @@ func (s *skill) start(ctx context.Context) error {
 		<-s.sem
 		return werr
 	}
-	s.release(inst, false) // no call is waiting yet: no outer token needed
+	s.release(inst, true)
 	return nil
 }
 
 // nestedKey marks the context of the host calls (tools, skills) of a
-// running guest call of an engine: a skill call with this mark holds no
-// outer token, because the calls up its chain hold instances it must not
-// wait for.
+// running guest call of an engine: a skill call with this mark is a nested
+// one, which must not wait for the instances the calls up its chain hold.
 type nestedKey struct{ e *Engine }
 
 // Call implements engine.Skill.
@@ -209,9 +210,8 @@ func (s *skill) Warm(ctx context.Context) error {
 	return nil
 }
 
-// token waits for the right to run a call: a token of sem, and one of
-// outer first for an outer call. Outer calls wait at MaxInstances, nested
-// ones only at InstanceLimit.
+// token waits for the right to run a call: a token of sem for an outer
+// call, of nested for a nested one.
 func (s *skill) token(ctx context.Context, outer bool) *wire.Error {
 	if s.closed.Load() {
 		return s.closedError()
@@ -219,42 +219,32 @@ func (s *skill) token(ctx context.Context, outer bool) *wire.Error {
 	if ctx.Err() != nil {
 		return ctxError(ctx, s.name)
 	}
-	if outer && !take(ctx, s.outer) {
-		return ctxError(ctx, s.name)
+	sem := s.sem
+	if !outer {
+		sem = s.nested
 	}
-	if !take(ctx, s.sem) {
-		if outer {
-			<-s.outer
+	select {
+	case sem <- struct{}{}:
+	default:
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctxError(ctx, s.name)
 		}
-		return ctxError(ctx, s.name)
 	}
 	if s.closed.Load() {
-		s.untoken(outer)
+		<-sem
 		return s.closedError()
 	}
 	return nil
 }
 
-// take puts a token into sem, waiting while it is full until ctx is done.
-func take(ctx context.Context, sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // untoken gives back what token took.
 func (s *skill) untoken(outer bool) {
-	<-s.sem
 	if outer {
-		<-s.outer
+		<-s.sem
+	} else {
+		<-s.nested
 	}
 }
 
@@ -302,7 +292,7 @@ func (s *skill) popIdle() *instance {
 func (s *skill) pushIdle(inst *instance) bool {
 	s.idleMu.Lock()
 	defer s.idleMu.Unlock()
-	if len(s.idle) == cap(s.outer) {
+	if len(s.idle) == cap(s.sem) {
 		return false
 	}
 	s.idle = append(s.idle, inst)
@@ -326,16 +316,8 @@ func (s *skill) closedError() *wire.Error {
 func (s *skill) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		held := 0
-	wait:
-		for held < cap(s.sem) {
-			select {
-			case s.sem <- struct{}{}:
-				held++
-			case <-ctx.Done():
-				break wait
-			}
-		}
+		// Holding every token means no call runs.
+		held, heldNested := hold(ctx, s.sem), hold(ctx, s.nested)
 		s.killed.Store(true)
 		for inst := s.popIdle(); inst != nil; inst = s.popIdle() {
 			inst.close()
@@ -343,12 +325,31 @@ func (s *skill) Close(ctx context.Context) error {
 		if err := s.rt.Close(context.WithoutCancel(ctx)); err != nil {
 			s.closeErr = fmt.Errorf("close %s: %w", s.name, err)
 		}
+		// Let callers that raced with Close see it closed.
 		for ; held > 0; held-- {
-			<-s.sem // let callers that raced with Close see it closed
+			<-s.sem
+		}
+		for ; heldNested > 0; heldNested-- {
+			<-s.nested
 		}
 		s.eng.forget(s)
 	})
 	return s.closeErr
+}
+
+// hold takes every token of sem, or as many as it can before ctx is done,
+// and returns how many it took.
+func hold(ctx context.Context, sem chan struct{}) int {
+	held := 0
+	for held < cap(sem) {
+		select {
+		case sem <- struct{}{}:
+			held++
+		case <-ctx.Done():
+			return held
+		}
+	}
+	return held
 }
 
 // The host functions. wazero passes each the context of the guest call it
