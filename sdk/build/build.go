@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/skillsdev/skills/sdk/manifest"
 )
@@ -94,6 +95,12 @@ func Build(ctx context.Context, o Options) (string, error) {
 			msg = err.Error()
 		}
 		return "", fmt.Errorf("build %s (%s): %s", o.Dir, o.Runtime, msg)
+	}
+	// go build may reuse a cached link whose mtime predates the sources;
+	// Stale compares mtimes, so the artifact is stamped with the build time.
+	now := time.Now()
+	if err := os.Chtimes(tmpName, now, now); err != nil {
+		return "", fmt.Errorf("build %s: %w", o.Dir, err)
 	}
 	if o.Runtime == manifest.RuntimePlugin {
 		if err := os.Chmod(tmpName, 0o755); err != nil {
