@@ -14,13 +14,15 @@ import (
 	"time"
 
 	"github.com/skillsdev/skills/marketplace/index"
+	"github.com/skillsdev/skills/marketplace/registry"
 	"github.com/skillsdev/skills/marketplace/sign"
 )
 
-// File names inside a registry folder (the same as package registry's).
+// File names inside a registry folder. The index and signature names are
+// package registry's, which reads what publish writes.
 const (
-	IndexFile    = "index.json"
-	SigFile      = "index.json.sig"
+	IndexFile    = registry.IndexFile
+	SigFile      = registry.SigFile
 	ArtifactsDir = "artifacts"
 )
 
