@@ -122,9 +122,16 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 		if src.Manifest == nil {
 			m, err := manifest.Load(src.Dir)
 			if err != nil {
-				// The folder is named after its skill: a SKILL.md that no
-				// longer parses keeps that skill's version serving.
+				// A SKILL.md that no longer parses keeps the skill serving
+				// from that folder (or, failing that, the skill named after
+				// the folder) as it is.
 				name := filepath.Base(src.Dir)
+				for n, l := range old.skills {
+					if l.source.Dir == src.Dir {
+						name = n
+						break
+					}
+				}
 				res.Failed[name] = fmt.Errorf("load %s: %w", src.Dir, err)
 				if prev, ok := old.skills[name]; ok {
 					next[name] = prev

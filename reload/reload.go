@@ -19,6 +19,13 @@
 //
 // A source folder deleted under a running host drops out of the set, so the
 // skill disappears from the next snapshot instead of failing its calls.
+//
+// Files have no transactions. A save that touches several files is read
+// whole when its events come in one burst, but a cycle already running (one
+// started by an earlier change) can read it half-done: then the mix is
+// loaded, or fails, and the cycle that the save's own events start loads
+// the finished save. Failures of source folders are held back for
+// Options.Settle so that such a half-read is not reported as a breakage.
 package reload
 
 import (
@@ -79,6 +86,13 @@ type Options struct {
 	NoBuild bool
 	// Quiet and MaxWait tune the coalescing of file events (see WatcherOptions).
 	Quiet, MaxWait time.Duration
+	// Settle is how long Run holds back the failure of a source folder
+	// under development before reporting it. A file event in the folder
+	// meanwhile drops the failure, and the cycle that event starts tries
+	// again: a save read half-written (an editor that truncates, then
+	// writes, and is descheduled in between) is not reported as broken.
+	// 0 means DefaultSettle; a negative value reports failures at once.
+	Settle time.Duration
 	// OnEvent receives every event, in order, from the goroutine running the
 	// cycle. It should be quick.
 	OnEvent func(Event)
@@ -86,11 +100,15 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// DefaultSettle is the Settle used when Options.Settle is 0.
+const DefaultSettle = 250 * time.Millisecond
+
 // Report says what one cycle did.
 type Report struct {
 	Result *host.Result // what Apply did; nil when the cycle stopped before it
 	Built  []string     // source folders rebuilt, by skill name
 	Events []Event      // the events reported
+	Held   []Event      // failures of source folders held back for Options.Settle (Run only)
 	Cause  []string     // the changed folders that started the cycle (empty for Reload)
 }
 
@@ -111,7 +129,16 @@ type Reloader struct {
 
 	mu    sync.Mutex // serializes cycles
 	dev   []string   // source folders of the last desired set
+	held  []held     // failures waiting out Options.Settle
 	stats Stats
+}
+
+// held is a failure of a source folder that is not reported yet.
+type held struct {
+	ev    Event
+	dir   string    // the source folder
+	since time.Time // when the cycle that failed started reading it
+	due   time.Time // when it is reported unless the folder changes
 }
 
 // New makes a Reloader and starts watching Options.Dirs. Nothing is loaded
@@ -119,6 +146,9 @@ type Reloader struct {
 func New(o Options) (*Reloader, error) {
 	if o.Host == nil || o.Sources == nil {
 		return nil, errors.New("reload: Options.Host and Options.Sources are required")
+	}
+	if o.Settle == 0 {
+		o.Settle = DefaultSettle
 	}
 	log := o.Logger
 	if log == nil {
@@ -141,13 +171,20 @@ func New(o Options) (*Reloader, error) {
 // are in the Report). The error is that of Sources or of Apply; failures of
 // single skills are events, not errors.
 func (r *Reloader) Reload(ctx context.Context) (*Report, error) {
-	return r.cycle(ctx, nil)
+	return r.cycle(ctx, nil, false)
 }
 
 // Run reloads after every burst of changes until ctx is done. Errors of a
 // cycle are reported as events and logged; Run goes on.
 func (r *Reloader) Run(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		var due <-chan time.Time
+		if next, ok := r.nextDue(); ok {
+			timer.Reset(time.Until(next))
+			due = timer.C
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -156,10 +193,61 @@ func (r *Reloader) Run(ctx context.Context) error {
 				return errors.New("reload: watcher closed")
 			}
 			r.log.Debug("reload: change", "dirs", ch.Dirs, "events", ch.Events)
-			if _, err := r.cycle(ctx, ch.Dirs); err != nil && ctx.Err() == nil {
+			if _, err := r.cycle(ctx, ch.Dirs, true); err != nil && ctx.Err() == nil {
 				r.log.Warn("reload", "err", err)
 			}
+		case <-due:
+			r.flush(time.Now())
 		}
+	}
+}
+
+// nextDue returns when the earliest held failure is due.
+func (r *Reloader) nextDue() (time.Time, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var next time.Time
+	for _, h := range r.held {
+		if next.IsZero() || h.due.Before(next) {
+			next = h.due
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// flush reports the held failures due by now whose folder did not change
+// since their cycle read it, and drops those whose folder did: the cycle
+// that change starts (or has started) tries the folder again.
+func (r *Reloader) flush(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keep := r.held[:0]
+	for _, h := range r.held {
+		switch {
+		case r.w.ChangedSince(h.dir, h.since):
+			r.log.Debug("reload: failure superseded by a newer change", "skill", h.ev.Skill, "dir", h.dir)
+		case now.Before(h.due):
+			keep = append(keep, h)
+		default:
+			r.report1(h.ev)
+		}
+	}
+	clear(r.held[len(keep):])
+	r.held = keep
+}
+
+// report1 counts and delivers one event. r.mu is held.
+func (r *Reloader) report1(e Event) {
+	switch e.Type {
+	case EventReloaded:
+		r.stats.Reloaded++
+	case EventReloadFailed:
+		r.stats.Failed++
+	case EventRemoved:
+		r.stats.Removed++
+	}
+	if r.o.OnEvent != nil {
+		r.o.OnEvent(e)
 	}
 }
 
@@ -174,28 +262,29 @@ func (r *Reloader) Stats() Stats {
 	return r.stats
 }
 
-func (r *Reloader) cycle(ctx context.Context, cause []string) (*Report, error) {
+func (r *Reloader) cycle(ctx context.Context, cause []string, hold bool) (*Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	initial := r.stats.Cycles == 0
 	r.stats.Cycles++
 	rep := &Report{Cause: cause}
+	start := time.Now()
+	// This cycle tries every folder again, so failures held from earlier
+	// cycles are replaced by what it finds.
+	clear(r.held)
+	r.held = r.held[:0]
+	var devDirs map[string]string // skill name -> source folder, set by prepare
 	emit := func(e Event) {
 		if initial && e.Type != EventReloadFailed {
 			return
 		}
-		switch e.Type {
-		case EventReloaded:
-			r.stats.Reloaded++
-		case EventReloadFailed:
-			r.stats.Failed++
-		case EventRemoved:
-			r.stats.Removed++
+		if dir, ok := devDirs[e.Skill]; ok && hold && e.Type == EventReloadFailed && r.o.Settle > 0 {
+			r.held = append(r.held, held{ev: e, dir: dir, since: start, due: time.Now().Add(r.o.Settle)})
+			rep.Held = append(rep.Held, e)
+			return
 		}
 		rep.Events = append(rep.Events, e)
-		if r.o.OnEvent != nil {
-			r.o.OnEvent(e)
-		}
+		r.report1(e)
 	}
 	// Watch what is known now, so that changes made during this cycle
 	// start the next one.
@@ -212,13 +301,17 @@ func (r *Reloader) cycle(ctx context.Context, cause []string) (*Report, error) {
 	for _, in := range r.o.Host.Skills() {
 		current[in.Manifest.Name] = in
 	}
-	final, dev, failed, built := r.prepare(ctx, srcs, current)
+	final, devDirs, failed, built := r.prepare(ctx, srcs, current)
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("reload: %w", err)
 	}
 	rep.Built = built
 	r.stats.Builds += len(built)
-	r.dev = dev
+	r.dev = r.dev[:0]
+	for _, d := range devDirs {
+		r.dev = append(r.dev, d)
+	}
+	sort.Strings(r.dev)
 
 	res, err := r.o.Host.Apply(ctx, final)
 	if err != nil {
@@ -242,9 +335,11 @@ func (r *Reloader) cycle(ctx context.Context, cause []string) (*Report, error) {
 
 // prepare turns the desired set into what Apply gets: source folders are
 // rebuilt when stale and parsed; one that is gone is left out (the skill was
-// deleted); one that fails keeps the version now serving, if any.
-func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[string]host.Info) (final []host.Source, dev []string, failed map[string]error, built []string) {
+// deleted); one that fails keeps the version now serving, if any. devDirs
+// maps the name of each source folder's skill to the folder.
+func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[string]host.Info) (final []host.Source, devDirs map[string]string, failed map[string]error, built []string) {
 	failed = map[string]error{}
+	devDirs = map[string]string{}
 	for _, s := range srcs {
 		if s.Origin != host.OriginDev {
 			final = append(final, s)
@@ -253,11 +348,14 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 		if abs, err := filepath.Abs(s.Dir); err == nil {
 			s.Dir = abs
 		}
-		dev = append(dev, s.Dir)
 		name := filepath.Base(s.Dir)
 		if s.Manifest != nil {
 			name = s.Manifest.Name
 		}
+		if in, ok := servingFrom(current, s.Dir); ok {
+			name = in.Manifest.Name
+		}
+		devDirs[name] = s.Dir
 		if _, err := os.Stat(filepath.Join(s.Dir, manifest.FileName)); errors.Is(err, fs.ErrNotExist) {
 			if _, err := os.Stat(s.Dir); errors.Is(err, fs.ErrNotExist) {
 				r.log.Debug("reload: source folder is gone", "skill", name, "dir", s.Dir)
@@ -278,14 +376,19 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 			}
 		}
 		if err != nil && m == nil {
-			// SKILL.md does not parse: the host, given the folder alone,
-			// fails it the same way and keeps the version serving.
-			failed[name] = err
+			// SKILL.md does not parse. The host, given the folder alone,
+			// parses it again and has the last word: it fails it the same
+			// way and keeps the skill serving from the folder, or loads it
+			// when the save being read has been finished since.
 			s.Manifest = nil
 			final = append(final, s)
 			continue
 		}
-		name = m.Name
+		if m.Name != name {
+			delete(devDirs, name)
+			name = m.Name
+			devDirs[name] = s.Dir
+		}
 		if err != nil {
 			failed[name] = err
 			if prev, ok := current[name]; ok {
@@ -303,7 +406,17 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 		final = append(final, s)
 	}
 	sort.Strings(built)
-	return final, dev, failed, built
+	return final, devDirs, failed, built
+}
+
+// servingFrom returns the skill now serving from the source folder dir.
+func servingFrom(current map[string]host.Info, dir string) (host.Info, bool) {
+	for _, in := range current {
+		if in.Source.Origin == host.OriginDev && in.Source.Dir == dir && in.Manifest != nil {
+			return in, true
+		}
+	}
+	return host.Info{}, false
 }
 
 // report turns an Apply result into events, in a stable order.

@@ -23,7 +23,7 @@ import (
 func TestReloadSwapsVersionsWhileCalling(t *testing.T) {
 	h := newHost(t)
 	dir := devTick(t, t.TempDir())
-	_, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
+	r, ev := watching(t, h, reload.Options{}, func() []string { return []string{dir} })
 	if v, err := version(context.Background(), h); err != nil || v != "1" {
 		t.Fatalf("before: version %q, %v", v, err)
 	}
@@ -33,6 +33,10 @@ func TestReloadSwapsVersionsWhileCalling(t *testing.T) {
 		reloadtest.Write(t, root, dir, reloadtest.Tick{Name: "tick", Version: s.version, Code: s.code})
 		eventually(t, "reload to "+s.version, func() bool { return ev.count(reload.EventReloaded) == i+1 })
 		eventually(t, "a call served by "+s.version, func() bool { return c.saw(s.code) })
+		// The build's own output starts one more cycle; a save written
+		// while a cycle runs can be read half-done (see the package doc),
+		// so the next save waits for the reloader to be idle.
+		settle(t, r, dir)
 	}
 	calls, failures, seen := c.finish()
 	if len(failures) > 0 {
@@ -158,6 +162,34 @@ func TestReloadCoalescesSaves(t *testing.T) {
 	}
 	if v, err := version(context.Background(), h); err != nil || v != "2" {
 		t.Fatalf("version %q, %v", v, err)
+	}
+}
+
+// TestReloadHalfWrittenSave reads a save half-written: an editor truncates
+// SKILL.md and is held up past the quiet window before it writes. The cycle
+// that reads the empty file holds its failure back; the write that follows
+// drops it, and the finished save is taken without a failure reported.
+func TestReloadHalfWrittenSave(t *testing.T) {
+	h := newHost(t)
+	dir := devTick(t, t.TempDir())
+	r, ev := watching(t, h, reload.Options{Settle: time.Minute}, func() []string { return []string{dir} })
+	before := r.Stats()
+	md := filepath.Join(dir, "SKILL.md")
+	write(t, md, "")
+	eventually(t, "a cycle that reads the empty file", func() bool { return r.Stats().Cycles > before.Cycles })
+	if in := h.Skills(); len(in) != 1 || in[0].Manifest.Version.String() != "1.0.0" {
+		t.Fatalf("serving %+v, want 1.0.0 kept", in)
+	}
+	write(t, md, reloadtest.Manifest(reloadtest.Tick{Name: "tick", Version: "2.0.0"}))
+	eventually(t, "the finished save", func() bool { return ev.count(reload.EventReloaded) == 1 })
+	settle(t, r, dir)
+	for _, e := range ev.list() {
+		if e.Type != reload.EventReloaded || e.From != "1.0.0" || e.To != "2.0.0" {
+			t.Fatalf("events %+v, want one reload 1.0.0 -> 2.0.0 and no failure", ev.list())
+		}
+	}
+	if st := r.Stats(); st.Failed != before.Failed {
+		t.Fatalf("%d failures reported, want 0", st.Failed-before.Failed)
 	}
 }
 

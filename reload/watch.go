@@ -64,6 +64,7 @@ type Watcher struct {
 	wanted  map[string]bool            // folders whose content matters
 	parents map[string]map[string]bool // parent folder -> names of wanted children in it
 	inode   map[string]uint64          // wanted folder -> inode its watch was added on (0: not watched)
+	last    map[string]time.Time       // wanted folder -> when its latest relevant event came
 	closed  bool
 }
 
@@ -95,6 +96,7 @@ func NewWatcher(o WatcherOptions) (*Watcher, error) {
 		wanted:  map[string]bool{},
 		parents: map[string]map[string]bool{},
 		inode:   map[string]uint64{},
+		last:    map[string]time.Time{},
 	}
 	go w.loop()
 	return w, nil
@@ -135,6 +137,11 @@ func (w *Watcher) Set(dirs []string) (added []string, err error) {
 		return nil, errors.New("reload: watcher is closed")
 	}
 	w.wanted, w.parents = wanted, parents
+	for d := range w.last {
+		if !wanted[d] {
+			delete(w.last, d)
+		}
+	}
 	var errs []error
 	keep := map[string]bool{}
 	for d := range wanted {
@@ -203,6 +210,14 @@ func inodeOf(d string) (uint64, error) {
 		return 0, errNotDir
 	}
 	return fileID(fi), nil
+}
+
+// ChangedSince reports whether a relevant event about dir (absolute and
+// clean, as Change.Dirs holds it) came after t, delivered yet or not.
+func (w *Watcher) ChangedSince(dir string, t time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.last[dir].After(t)
 }
 
 // Close stops watching and closes the Changes channel.
@@ -333,6 +348,12 @@ func (w *Watcher) relevant(ev fsnotify.Event) []string {
 	if w.wanted[dir] && !noise(base) {
 		out = append(out, dir)
 	}
+	defer func() {
+		now := time.Now()
+		for _, d := range out {
+			w.last[d] = now
+		}
+	}()
 	if kids := w.parents[name]; kids != nil && ev.Has(fsnotify.Remove|fsnotify.Rename) {
 		// A watched parent itself went away: its wanted children went with it.
 		if _, err := w.sync(name); err != nil {
