@@ -347,3 +347,25 @@ func BenchmarkVerify(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// FuzzCompactObject holds the fast path to encoding/json: compactObject
+// accepts exactly the objects that are valid and already compact.
+func FuzzCompactObject(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"a":1}`, `{"a":[1,2,{"b":null}],"c":"x\"y\\u00e9"}`, `{"a":-0.5e+10}`, `{"a":true,"b":false}`,
+		`{ }`, `{"a": 1}`, `[]`, `{"a":01}`, `{"a":1.}`, `{"a":"\x01"}`, `{"a":"\q"}`, `{"a":1,}`, `{"a"}`,
+		`{"a":tru}`, `{"a":[}`, `{"a":1}}`, `{"a":"\u12"}`, "{\"a\":\"\xff\"}", `{"a":1e}`, `{"a":-}`, `{"":[[[]]]}`,
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+		strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := compactObject(data)
+		var c bytes.Buffer
+		want := json.Valid(data) && len(data) > 0 && data[0] == '{' && json.Compact(&c, data) == nil && bytes.Equal(c.Bytes(), data)
+		if got != want {
+			t.Fatalf("compactObject(%q) = %v, encoding/json says %v", data, got, want)
+		}
+	})
+}
