@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -118,6 +117,8 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 	next := make(map[string]*loaded, len(srcs))
 	changed := false
 	var fresh []*loaded // loaded by this Apply; closed again if the swap does not happen
+	live := map[string]bool{} // artifacts of this set, whose digests stay remembered
+	defer h.digests.keep(live)
 	for _, src := range srcs {
 		if src.Manifest == nil {
 			m, err := manifest.Load(src.Dir)
@@ -140,12 +141,15 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 			}
 			src.Manifest = m
 		}
+		if a := src.Artifact(); a != "" {
+			live[a] = true
+		}
 		name := src.Manifest.Name
 		if _, dup := next[name]; dup {
 			res.Failed[name] = fmt.Errorf("load %s: skill %q is given twice", src.Dir, name)
 			continue
 		}
-		key, digest, err := identity(src)
+		key, digest, code, err := h.identity(src)
 		if err == nil && src.SHA256 != "" && digest != "" && digest != src.SHA256 {
 			err = fmt.Errorf("load %s: artifact %s has sha256 %s, the lock expects %s", name, src.Artifact(), digest, src.SHA256)
 		}
@@ -164,7 +168,7 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 			res.Unchanged = append(res.Unchanged, name)
 			continue
 		}
-		l, err := h.load(ctx, src, key, digest)
+		l, err := h.load(ctx, src, key, digest, code)
 		if err != nil {
 			res.Failed[name] = err
 			h.emit(Event{Type: "skill.reload_failed", Skill: name, Data: map[string]any{"error": err.Error()}})
@@ -213,7 +217,7 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 }
 
 // load loads and warms one skill.
-func (h *Host) load(ctx context.Context, src Source, key, digest string) (*loaded, error) {
+func (h *Host) load(ctx context.Context, src Source, key, digest string, code []byte) (*loaded, error) {
 	m := src.Manifest
 	l := &loaded{manifest: m, source: src, key: key, inst: &instance{}}
 	if m.Runtime == manifest.RuntimeInstructions {
@@ -227,6 +231,7 @@ func (h *Host) load(ctx context.Context, src Source, key, digest string) (*loade
 		Name:        m.Name,
 		Artifact:    src.Artifact(),
 		SHA256:      digest,
+		Code:        code,
 		MemoryLimit: m.Memory,
 		Callbacks:   callbacks{h},
 		Logger:      h.log.With("skill", m.Name),
@@ -243,33 +248,30 @@ func (h *Host) load(ctx context.Context, src Source, key, digest string) (*loade
 }
 
 // identity returns what must change for a skill to be reloaded: the bytes of
-// its SKILL.md and of its artifact. It also returns the artifact's digest.
-func identity(src Source) (key, digest string, err error) {
-	h := sha256.New()
+// its SKILL.md and of its artifact. It also returns the artifact's digest
+// and, when the artifact had to be read (it is new or changed since the
+// host last hashed it), its bytes, for the engine to load without reading
+// and hashing them again.
+func (h *Host) identity(src Source) (key, digest string, code []byte, err error) {
+	hh := sha256.New()
 	if src.Dir != "" {
 		b, err := os.ReadFile(filepath.Join(src.Dir, manifest.FileName))
 		if err != nil {
-			return "", "", fmt.Errorf("load %s: %w", src.Manifest.Name, err)
+			return "", "", nil, fmt.Errorf("load %s: %w", src.Manifest.Name, err)
 		}
-		h.Write(b)
+		hh.Write(b)
 	}
 	if a := src.Artifact(); a != "" {
-		f, err := os.Open(a)
+		digest, code, err = h.digests.artifact(a)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return "", "", fmt.Errorf("load %s: artifact %s does not exist (run `skills build %s`)", src.Manifest.Name, a, src.Dir)
+				return "", "", nil, fmt.Errorf("load %s: artifact %s does not exist (run `skills build %s`)", src.Manifest.Name, a, src.Dir)
 			}
-			return "", "", fmt.Errorf("load %s: %w", src.Manifest.Name, err)
+			return "", "", nil, fmt.Errorf("load %s: hash artifact: %w", src.Manifest.Name, err)
 		}
-		defer f.Close()
-		ah := sha256.New()
-		if _, err := io.Copy(ah, f); err != nil {
-			return "", "", fmt.Errorf("load %s: hash artifact: %w", src.Manifest.Name, err)
-		}
-		digest = hex.EncodeToString(ah.Sum(nil))
-		h.Write([]byte(digest))
+		hh.Write([]byte(digest))
 	}
-	return hex.EncodeToString(h.Sum(nil)), digest, nil
+	return hex.EncodeToString(hh.Sum(nil)), digest, code, nil
 }
 
 func versionOf(m *manifest.Manifest) string {

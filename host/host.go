@@ -83,6 +83,7 @@ type Host struct {
 	engines map[manifest.Runtime]engine.Engine
 
 	applyMu sync.Mutex // serializes Apply
+	digests digests    // artifact digests by path; guarded by applyMu
 	current atomic.Pointer[generation]
 	nextID  atomic.Uint64
 	retired sync.WaitGroup // generations still draining
@@ -116,7 +117,7 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new host: %w", err)
 	}
-	h := &Host{opts: opts, log: logger, tools: reg}
+	h := &Host{opts: opts, log: logger, tools: reg, digests: digests{}}
 	if opts.AllowTools != nil {
 		h.allowed = make(map[string]bool, len(opts.AllowTools))
 		for _, t := range opts.AllowTools {

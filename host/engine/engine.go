@@ -25,7 +25,13 @@ type Spec struct {
 	Artifact string // path of the .wasm module or plugin binary
 	// SHA256 is the expected lowercase hex digest of the artifact. When set,
 	// an artifact with another digest is refused before any of it runs.
-	SHA256      string
+	SHA256 string
+	// Code, when set, is the artifact's content as the caller read it, and
+	// SHA256 is the digest the caller computed from these very bytes: the
+	// engine uses them as they are, without reading or hashing the file
+	// again (one read and one hash per load, and no gap between the check
+	// and the use). Nil means read Artifact.
+	Code        []byte
 	MemoryLimit uint64 // bytes of guest memory (wasm) ; 0 means the engine default
 	Callbacks   Callbacks
 	Logger      *slog.Logger

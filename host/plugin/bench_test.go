@@ -83,7 +83,7 @@ func BenchmarkFirstCall(b *testing.B) {
 	e := newEngine(b)
 	spec := engine.Spec{Name: "echo", Artifact: guests["echo"], SHA256: sha256File(b, guests["echo"])}
 	ctx := context.Background()
-	if _, err := e.install(ctx, spec.Artifact, spec.SHA256); err != nil {
+	if _, err := e.install(ctx, spec.Artifact, spec.SHA256, nil); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {

@@ -18,6 +18,7 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,7 +88,7 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 	if name == "" {
 		name = filepath.Base(spec.Artifact)
 	}
-	path, err := e.install(ctx, spec.Artifact, spec.SHA256)
+	path, err := e.install(ctx, spec.Artifact, spec.SHA256, spec.Code)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
@@ -138,7 +139,12 @@ func (e *Engine) forget(s *Skill) {
 // artifact is not read at all. The copy is written to a temporary file,
 // hashed on the way, fsynced, made read-only and renamed into place, so the
 // store never holds a partial or unverified binary.
-func (e *Engine) install(ctx context.Context, artifact, want string) (string, error) {
+//
+// code, when not nil, is the artifact's content as the caller read it
+// (engine.Spec.Code), copied instead of reading the file. It is hashed on
+// the way all the same: a copy is made once per binary, and the store must
+// never hold bytes under a name that is not their digest.
+func (e *Engine) install(ctx context.Context, artifact, want string, code []byte) (string, error) {
 	if want != "" && !isSHA256Hex(want) {
 		return "", fmt.Errorf("expected sha256 %q is not 64 lowercase hex digits", want)
 	}
@@ -148,20 +154,24 @@ func (e *Engine) install(ctx context.Context, artifact, want string) (string, er
 			return dst, nil
 		}
 	}
-	if artifact == "" {
-		return "", errors.New("no artifact path")
-	}
-	src, err := os.Open(artifact)
-	if err != nil {
-		return "", fmt.Errorf("artifact: %w", err)
-	}
-	defer src.Close()
-	fi, err := src.Stat()
-	if err != nil {
-		return "", fmt.Errorf("artifact: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("artifact %s is not a regular file (%s)", artifact, fi.Mode().Type())
+	var src io.Reader = bytes.NewReader(code)
+	if code == nil {
+		if artifact == "" {
+			return "", errors.New("no artifact path")
+		}
+		f, err := os.Open(artifact)
+		if err != nil {
+			return "", fmt.Errorf("artifact: %w", err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("artifact: %w", err)
+		}
+		if !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("artifact %s is not a regular file (%s)", artifact, fi.Mode().Type())
+		}
+		src = f
 	}
 	tmp, err := os.CreateTemp(e.store, ".tmp-*")
 	if err != nil {

@@ -286,11 +286,25 @@ func TestHashPinning(t *testing.T) {
 		{"uppercase", strings.ToUpper(sum), "not 64 lowercase hex digits"},
 		{"match", sum, ""},
 		{"none", "", ""},
+		// The caller's bytes (engine.Spec.Code) are what is copied and run,
+		// hashed here only when no digest comes with them; the artifact
+		// path is not read (here it does not exist).
+		{"code with its digest", sum, ""},
+		{"code without a digest", "", ""},
+		{"code with another digest", wrong, "refusing to run it"},
+	}
+	code, err := os.ReadFile(art)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEngine(t)
-			s, err := e.Load(context.Background(), engine.Spec{Name: "marker", Artifact: art, SHA256: tt.sha})
+			spec := engine.Spec{Name: "marker", Artifact: art, SHA256: tt.sha}
+			if strings.HasPrefix(tt.name, "code") {
+				spec.Artifact, spec.Code = filepath.Join(t.TempDir(), "gone"), code
+			}
+			s, err := e.Load(context.Background(), spec)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "load marker") {
 					t.Fatalf("got %v, want an error with %q", err, tt.wantErr)

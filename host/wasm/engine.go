@@ -149,14 +149,18 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 	if name == "" {
 		name = strings.TrimSuffix(filepath.Base(spec.Artifact), ".wasm")
 	}
-	bin, err := os.ReadFile(spec.Artifact)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: read artifact: %w", name, err)
-	}
-	sum := sha256.Sum256(bin)
-	digest := hex.EncodeToString(sum[:])
-	if spec.SHA256 != "" && !strings.EqualFold(spec.SHA256, digest) {
-		return nil, fmt.Errorf("load %s: %s: %w: sha256 is %s, want %s", name, spec.Artifact, ErrDigestMismatch, digest, strings.ToLower(spec.SHA256))
+	bin, digest := spec.Code, strings.ToLower(spec.SHA256)
+	given := bin != nil && digest != "" // the caller's digest of the caller's bytes
+	if !given {
+		var err error
+		if bin, err = os.ReadFile(spec.Artifact); err != nil {
+			return nil, fmt.Errorf("load %s: read artifact: %w", name, err)
+		}
+		sum := sha256.Sum256(bin)
+		digest = hex.EncodeToString(sum[:])
+		if spec.SHA256 != "" && !strings.EqualFold(spec.SHA256, digest) {
+			return nil, fmt.Errorf("load %s: %s: %w: sha256 is %s, want %s", name, spec.Artifact, ErrDigestMismatch, digest, strings.ToLower(spec.SHA256))
+		}
 	}
 	e.mu.Lock()
 	closed := e.closed
@@ -165,7 +169,7 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 		return nil, fmt.Errorf("load %s: engine closed", name)
 	}
 
-	s, err := e.newSkill(ctx, name, spec, bin, digest)
+	s, err := e.newSkill(ctx, name, spec, bin, digest, given)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
@@ -184,7 +188,11 @@ func (e *Engine) Load(ctx context.Context, spec engine.Spec) (engine.Skill, erro
 // directory when it was instrumented before. ok is false when the module
 // cannot be instrumented; the caller then falls back to wazero's own
 // termination checks.
-func (e *Engine) metered(name string, bin []byte, digest string) (out []byte, ok bool) {
+//
+// The cache is keyed by digest. When the digest came with the bytes from
+// the caller (unchecked), it is checked before a new entry is written, so
+// that no entry is ever filed under a digest that is not its module's.
+func (e *Engine) metered(name string, bin []byte, digest string, given bool) (out []byte, ok bool) {
 	if e.opts.WazeroChecks {
 		return nil, false
 	}
@@ -199,6 +207,12 @@ func (e *Engine) metered(name string, bin []byte, digest string) (out []byte, ok
 	if err != nil {
 		e.log.Debug("wasm: module not instrumented, using wazero's termination checks", "skill", name, "err", err)
 		return nil, false
+	}
+	if path != "" && given {
+		if sum := sha256.Sum256(bin); hex.EncodeToString(sum[:]) != digest {
+			e.log.Warn("wasm: not caching the instrumented module: the digest given with it is not its own", "skill", name)
+			path = ""
+		}
 	}
 	if path != "" {
 		if err := writeFileAtomic(path, out); err != nil {

@@ -68,7 +68,7 @@ type skill struct {
 
 var _ engine.Skill = (*skill)(nil)
 
-func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bin []byte, digest string) (*skill, error) {
+func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bin []byte, digest string, given bool) (*skill, error) {
 	s := &skill{
 		name:     name,
 		spec:     spec,
@@ -89,7 +89,7 @@ func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bi
 		s.memLimit = 4 << 30 // the most a 32-bit memory can address
 	}
 
-	code, metered := e.metered(name, bin, digest)
+	code, metered := e.metered(name, bin, digest, given)
 	if !metered {
 		code = bin
 	}

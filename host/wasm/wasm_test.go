@@ -423,6 +423,7 @@ func TestLoadErrors(t *testing.T) {
 		name    string
 		module  []byte
 		path    string // instead of module
+		code    []byte // engine.Spec.Code
 		sha256  string
 		want    string // "" for success
 		wantErr error
@@ -433,6 +434,10 @@ func TestLoadErrors(t *testing.T) {
 		// compilation: nothing is compiled before the hash matches.
 		{name: "bad hash", module: garbage, sha256: strings.Repeat("0", 64), want: "sha256 is " + hex.EncodeToString(sum[:]), wantErr: ErrDigestMismatch},
 		{name: "bad hash of a good module", path: guests["echo"], sha256: hex.EncodeToString(sum[:]), wantErr: ErrDigestMismatch},
+		// The caller's bytes and digest are used as they are: the file
+		// is not read again (here it does not even exist).
+		{name: "code with its digest", path: filepath.Join(t.TempDir(), "gone.wasm"), code: echo, sha256: hex.EncodeToString(echoSum[:])},
+		{name: "code without a digest", path: filepath.Join(t.TempDir(), "gone.wasm"), code: echo, want: "read artifact"},
 		{name: "garbage", module: garbage, want: "compile"},
 		{name: "missing file", path: filepath.Join(t.TempDir(), "nope.wasm"), want: "read artifact"},
 		{name: "hand-made ok", module: abiModule{}.bytes()},
@@ -452,7 +457,7 @@ func TestLoadErrors(t *testing.T) {
 			if path == "" {
 				path = writeModule(t, "m", tt.module)
 			}
-			s, err := e.Load(context.Background(), engine.Spec{Name: "m", Artifact: path, SHA256: tt.sha256})
+			s, err := e.Load(context.Background(), engine.Spec{Name: "m", Artifact: path, SHA256: tt.sha256, Code: tt.code})
 			if tt.want == "" && tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
@@ -644,4 +649,25 @@ func TestDoneContext(t *testing.T) {
 		})
 	}
 	mustCall(t, s, `1`, `1`)
+}
+
+// TestGivenDigestNotTrustedForCache loads a module with a digest that is not
+// its own (engine.Spec.Code with a wrong SHA256): the bytes given run, but
+// the instrumented module is not filed under that digest, where a later
+// load of the module that does have it would find the wrong code.
+func TestGivenDigestNotTrustedForCache(t *testing.T) {
+	e := newEngine(t, Options{})
+	echo, err := os.ReadFile(guests["echo"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := strings.Repeat("ab", 32)
+	s, err := e.Load(context.Background(), engine.Spec{Name: "m", Artifact: filepath.Join(t.TempDir(), "gone.wasm"), Code: echo, SHA256: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, s, `"x"`, `"x"`)
+	if m, _ := filepath.Glob(filepath.Join(cacheDir, "metered", fake+"-*")); len(m) > 0 {
+		t.Fatalf("instrumented module filed under a digest that is not its own: %v", m)
+	}
 }
