@@ -15,7 +15,9 @@
 // path, any "..", links of both kinds, devices, FIFOs, sparse files, any
 // other entry that is not a regular file or a folder, duplicate entries, and
 // archives over the entry-count, file-size or total-size limits (checked
-// against each header before its data is read).
+// against each header before its data is read). ExtractWith also hands each
+// file's bytes to the caller as they are written (to hash them without
+// reading them back) and can leave the result read-only.
 package archive
 
 import (
@@ -188,7 +190,29 @@ func packFile(tw *tar.Writer, root *os.Root, name string) (int64, error) {
 // into a fresh folder and remove it on failure. Only extract archives whose
 // SHA-256 has already been verified against the index.
 func Extract(ctx context.Context, r io.Reader, dst string, lim Limits) error {
-	lim = lim.withDefaults()
+	return ExtractWith(ctx, r, dst, Options{Limits: lim})
+}
+
+// Options are what ExtractWith does beyond Extract; the zero value is
+// Extract.
+type Options struct {
+	// Limits bound what is extracted (zero fields mean the defaults).
+	Limits Limits
+	// Tee, when set, is called for every regular file before its data is
+	// written, with its clean slash path and size; the file's bytes also go
+	// to the writer it returns (nil for none). It lets a caller hash files
+	// as they are written instead of reading them back. An error refuses the
+	// entry.
+	Tee func(name string, size int64) (io.Writer, error)
+	// ReadOnly removes write permission from every file and folder written
+	// (dst itself is left as it is: the caller may still need to rename it).
+	ReadOnly bool
+}
+
+// ExtractWith is Extract with the extra work of o, done while each file is
+// open so that it costs no second pass over the files.
+func ExtractWith(ctx context.Context, r io.Reader, dst string, o Options) error {
+	lim := o.Limits.withDefaults()
 	root, err := os.OpenRoot(dst)
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
@@ -203,12 +227,11 @@ func Extract(ctx context.Context, r io.Reader, dst string, lim Limits) error {
 	}
 	defer zr.Close()
 	tr := tar.NewReader(zr)
-	seen := make(map[string]bool)
-	var total int64
+	x := &extractor{root: root, tr: tr, o: o, lim: lim, seen: map[string]bool{}, dirs: map[string]bool{}, buf: make([]byte, 32<<10)}
 	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
 			return fmt.Errorf("extract to %s: after %d entries: %w", dst, entries, err)
@@ -216,13 +239,37 @@ func Extract(ctx context.Context, r io.Reader, dst string, lim Limits) error {
 		if entries >= lim.MaxEntries {
 			return &EntryError{hdr.Name, fmt.Errorf("%w: more than %d entries", ErrLimit, lim.MaxEntries)}
 		}
-		if err := extractEntry(root, tr, hdr, seen, &total, lim); err != nil {
+		if err := x.entry(hdr); err != nil {
 			return err
 		}
 	}
+	if err := x.finishDirs(); err != nil {
+		return fmt.Errorf("extract to %s: %w", dst, err)
+	}
+	return nil
 }
 
-func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, seen map[string]bool, total *int64, lim Limits) error {
+// extractor is the state of one ExtractWith.
+type extractor struct {
+	root  *os.Root
+	tr    *tar.Reader
+	o     Options
+	lim   Limits
+	seen  map[string]bool // entry names, to refuse duplicates
+	dirs  map[string]bool // every folder created below dst, implied ones included
+	total int64
+	buf   []byte
+}
+
+// addDirs records dir and its parents as created.
+func (x *extractor) addDirs(dir string) {
+	for dir != "." && !x.dirs[dir] {
+		x.dirs[dir] = true
+		dir = path.Dir(dir)
+	}
+}
+
+func (x *extractor) entry(hdr *tar.Header) error {
 	fail := func(err error) error { return &EntryError{Name: hdr.Name, Err: err} }
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
@@ -250,36 +297,44 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, seen map[strin
 	if name == "." {
 		return nil // the destination itself, as in "./"
 	}
-	if seen[name] {
+	if x.seen[name] {
 		return fail(ErrDuplicate)
 	}
-	seen[name] = true
+	x.seen[name] = true
 	if isDir {
-		if err := root.MkdirAll(name, 0o755); err != nil {
+		if err := x.root.MkdirAll(name, 0o755); err != nil {
 			return fail(err)
 		}
+		x.addDirs(name)
 		return nil
 	}
-	if hdr.Size < 0 || hdr.Size > lim.MaxFileSize {
-		return fail(fmt.Errorf("%w: claims %d bytes, the file limit is %d", ErrLimit, hdr.Size, lim.MaxFileSize))
+	if hdr.Size < 0 || hdr.Size > x.lim.MaxFileSize {
+		return fail(fmt.Errorf("%w: claims %d bytes, the file limit is %d", ErrLimit, hdr.Size, x.lim.MaxFileSize))
 	}
-	if *total += hdr.Size; *total > lim.MaxTotalSize {
-		return fail(fmt.Errorf("%w: the archive's files exceed %d bytes in total", ErrLimit, lim.MaxTotalSize))
+	if x.total += hdr.Size; x.total > x.lim.MaxTotalSize {
+		return fail(fmt.Errorf("%w: the archive's files exceed %d bytes in total", ErrLimit, x.lim.MaxTotalSize))
 	}
-	if dir := path.Dir(name); dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
+	var tee io.Writer
+	if x.o.Tee != nil {
+		if tee, err = x.o.Tee(name, hdr.Size); err != nil {
 			return fail(err)
 		}
+	}
+	if dir := path.Dir(name); dir != "." {
+		if err := x.root.MkdirAll(dir, 0o755); err != nil {
+			return fail(err)
+		}
+		x.addDirs(dir)
 	}
 	mode := os.FileMode(0o644)
 	if hdr.Mode&0o111 != 0 {
 		mode = 0o755
 	}
-	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return fail(err)
 	}
-	n, err := io.Copy(f, tr)
+	n, err := x.writeFile(f, tee, mode)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -288,6 +343,51 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, seen map[strin
 	}
 	if n != hdr.Size {
 		return fail(fmt.Errorf("truncated: %d of %d bytes", n, hdr.Size))
+	}
+	return nil
+}
+
+// writeFile copies the current entry's data into f (and tee), then seals
+// and syncs f as asked, all through the open descriptor.
+func (x *extractor) writeFile(f *os.File, tee io.Writer, mode os.FileMode) (int64, error) {
+	var w io.Writer = f
+	if tee != nil {
+		w = io.MultiWriter(f, tee)
+	}
+	// The bare reader keeps io.CopyBuffer on the shared buffer (no
+	// ReadFrom/WriteTo detour with a buffer of its own).
+	n, err := io.CopyBuffer(w, struct{ io.Reader }{x.tr}, x.buf)
+	if err != nil {
+		return n, err
+	}
+	if x.o.ReadOnly {
+		if err := f.Chmod(mode &^ 0o222); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// finishDirs seals the folders, deepest first so that each is still
+// writable while its children change.
+func (x *extractor) finishDirs() error {
+	if !x.o.ReadOnly {
+		return nil
+	}
+	dirs := make([]string, 0, len(x.dirs))
+	for d := range x.dirs {
+		dirs = append(dirs, d)
+	}
+	slices.SortFunc(dirs, func(a, b string) int {
+		if c := strings.Count(b, "/") - strings.Count(a, "/"); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for _, d := range dirs {
+		if err := x.root.Chmod(d, 0o555); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -362,5 +363,102 @@ func TestPackRefuses(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// writable gives write permission back to every folder under dir, so that
+// the test's cleanup can remove what ReadOnly sealed.
+func writable(t testing.TB, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+}
+
+func TestExtractWith(t *testing.T) {
+	files := map[string]string{
+		"SKILL.md":        "---\nname: x\n---\n",
+		"bin/skill":       "#!/bin/sh\n",
+		"assets/deep/a":   strings.Repeat("abc", 50000), // spans many copy buffers
+		"assets/empty":    "",
+		"other/dir/x.txt": "x",
+	}
+	data := rawTar(t,
+		entry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "assets/", Mode: 0o755}},
+		entry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: "empty-dir/", Mode: 0o755}},
+		reg("SKILL.md", files["SKILL.md"]),
+		entry{hdr: tar.Header{Typeflag: tar.TypeReg, Name: "bin/skill", Size: int64(len(files["bin/skill"])), Mode: 0o755}, data: files["bin/skill"]},
+		reg("assets/deep/a", files["assets/deep/a"]),
+		reg("assets/empty", ""),
+		reg("other/dir/x.txt", "x"),
+	)
+	parent, dst := sandbox(t)
+	t.Cleanup(func() { writable(t, dst) })
+	teed := map[string]*bytes.Buffer{}
+	sizes := map[string]int64{}
+	tee := func(name string, size int64) (io.Writer, error) {
+		teed[name] = &bytes.Buffer{}
+		sizes[name] = size
+		return teed[name], nil
+	}
+	if err := ExtractWith(context.Background(), bytes.NewReader(gz(t, data)), dst, Options{Tee: tee, ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	checkContained(t, parent)
+	if len(teed) != len(files) {
+		t.Fatalf("tee saw %d files, want %d", len(teed), len(files))
+	}
+	for name, want := range files {
+		if got := teed[name]; got == nil || got.String() != want || sizes[name] != int64(len(want)) {
+			t.Errorf("%s: tee got %d bytes (size %d), want %d", name, got.Len(), sizes[name], len(want))
+		}
+		p := filepath.Join(dst, filepath.FromSlash(name))
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != want {
+			t.Errorf("%s: on disk %d bytes, %v", name, len(b), err)
+		}
+		fi, _ := os.Stat(p)
+		wantMode := os.FileMode(0o444)
+		if name == "bin/skill" {
+			wantMode = 0o555
+		}
+		if fi.Mode().Perm() != wantMode {
+			t.Errorf("%s: mode %04o, want %04o", name, fi.Mode().Perm(), wantMode)
+		}
+	}
+	// Every folder below dst is sealed, implied ones included; dst is not.
+	for _, d := range []string{"bin", "assets", "assets/deep", "other", "other/dir", "empty-dir"} {
+		if fi, err := os.Stat(filepath.Join(dst, d)); err != nil || fi.Mode().Perm() != 0o555 {
+			t.Errorf("%s: %v %v, want a folder with mode 0555", d, fi.Mode(), err)
+		}
+	}
+	if fi, _ := os.Stat(dst); fi.Mode().Perm()&0o200 == 0 {
+		t.Errorf("dst sealed: %v", fi.Mode())
+	}
+}
+
+func TestExtractWithTeeRefuses(t *testing.T) {
+	errBig := errors.New("too big for the caller")
+	tee := func(name string, size int64) (io.Writer, error) {
+		if name == "b" {
+			return nil, errBig
+		}
+		return nil, nil // no tee for this file
+	}
+	_, dst := sandbox(t)
+	data := gz(t, rawTar(t, reg("a", "aaa"), reg("b", "bbb")))
+	err := ExtractWith(context.Background(), bytes.NewReader(data), dst, Options{Tee: tee})
+	var ee *EntryError
+	if !errors.As(err, &ee) || ee.Name != "b" || !errors.Is(err, errBig) {
+		t.Fatalf("error %v, want an EntryError for b wrapping the tee's", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "a")); err != nil || string(b) != "aaa" {
+		t.Fatalf("a: %q %v", b, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dst, "b")); !os.IsNotExist(err) {
+		t.Fatalf("b was created: %v", err)
 	}
 }

@@ -4,14 +4,21 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // FuzzExtract feeds mutated tar streams (gzipped by the harness, so the
-// fuzzer works on the tar layer rather than on gzip checksums) to Extract
-// and checks that, accepted or refused, nothing was written outside dst and
-// nothing but regular files and folders inside it.
+// fuzzer works on the tar layer rather than on gzip checksums) to Extract,
+// and to ExtractWith with a hashing tee and ReadOnly, and checks that,
+// accepted or refused, nothing was written outside dst and nothing but
+// regular files and folders inside it, and that what the tee saw is what
+// was written.
 func FuzzExtract(f *testing.F) {
 	seeds := [][]entry{
 		{reg("SKILL.md", "---\nname: x\n---\n"), reg("bin/skill.wasm", "\x00asm")},
@@ -30,9 +37,29 @@ func FuzzExtract(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(rawTar(f, s...))
 	}
+	lim := Limits{MaxEntries: 64, MaxFileSize: 1 << 20, MaxTotalSize: 4 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		parent, dst := sandbox(t)
-		Extract(context.Background(), bytes.NewReader(gz(t, data)), dst, Limits{MaxEntries: 64, MaxFileSize: 1 << 20, MaxTotalSize: 4 << 20})
+		Extract(context.Background(), bytes.NewReader(gz(t, data)), dst, lim)
 		checkContained(t, parent)
+
+		parent, dst = sandbox(t)
+		defer writable(t, dst)
+		teed := map[string]hash.Hash{}
+		tee := func(name string, _ int64) (io.Writer, error) {
+			teed[name] = sha256.New()
+			return teed[name], nil
+		}
+		err := ExtractWith(context.Background(), bytes.NewReader(gz(t, data)), dst, Options{Limits: lim, Tee: tee, ReadOnly: true})
+		checkContained(t, parent)
+		if err != nil {
+			return
+		}
+		for name, h := range teed {
+			b, err := os.ReadFile(filepath.Join(dst, filepath.FromSlash(name)))
+			if err != nil || sha256.Sum256(b) != [32]byte(h.Sum(nil)) {
+				t.Fatalf("%s: the tee saw other bytes than were written (%v)", name, err)
+			}
+		}
 	})
 }

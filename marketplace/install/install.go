@@ -12,13 +12,16 @@
 //  5. download the missing packages in parallel, each checked for length
 //     and SHA-256 while it streams and unpacked into the content-addressed
 //     store only once it matched (package store checks the SKILL.md inside
-//     against the index);
+//     against the index, hashes the files as it writes them and syncs them
+//     in the background), one package downloading while another unpacks;
+//     then wait until every new store entry is on disk (store.Sync);
 //  6. write the new lock, the single commit point;
 //  7. remove store entries the new lock does not reference.
 //
-// A failure or a kill at any step before 6 leaves the old lock, which only
-// references store entries that are still there; store entries are never
-// changed once written (only added, or removed after they are unreferenced).
+// A failure, a kill or a power cut at any step before 6 leaves the old
+// lock, which only references store entries that are still there; store
+// entries are never changed once written (only added, or removed after they
+// are unreferenced), and the lock never names an entry before it is durable.
 package install
 
 import (

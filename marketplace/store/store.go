@@ -4,10 +4,13 @@
 //
 // Add unpacks an archive whose hash the caller has already verified (package
 // registry checks it while downloading) into a temporary folder inside the
-// store, checks that the SKILL.md inside agrees with what the index promised
-// (name, version, runtime, requirements) and that the entry artifact is
-// there, hashes every file, makes the files read-only and renames the
-// folder into place, so an entry is either complete or absent. Entries only
+// store, hashing every file and making it read-only as it is written (one
+// pass over the bytes), checks that the SKILL.md inside agrees with what the
+// index promised (name, version, runtime, requirements) and that the entry
+// artifact is there, and renames the folder into place, so an entry is
+// either complete or absent. It then starts syncing the entry to disk in the
+// background; Sync waits until every entry added so far is durable, which
+// the caller does before committing to them (writing the lock). Entries only
 // become installed when the lock names them; GC removes the rest, including
 // the temporary folders of a process that was killed.
 package store
@@ -19,14 +22,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/skillsdev/skills/marketplace/archive"
 	"github.com/skillsdev/skills/marketplace/index"
@@ -36,6 +41,21 @@ import (
 // Store is a store folder.
 type Store struct {
 	root string
+
+	mu      sync.Mutex
+	pending map[string]*pending // entry sum -> its background syncs, until Sync
+	fsyncs  chan struct{}       // bounds the background fsyncs in flight
+}
+
+// syncJobs bounds the fsyncs in flight: each mostly waits for the disk, and
+// the disk handles several at once better than one after another.
+const syncJobs = 16
+
+// pending tracks the background syncs of one new entry.
+type pending struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
 }
 
 // Open returns the store at root. The folder is created by the first Add,
@@ -45,7 +65,7 @@ func Open(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	return &Store{root: abs}, nil
+	return &Store{root: abs, pending: map[string]*pending{}, fsyncs: make(chan struct{}, syncJobs)}, nil
 }
 
 // Root returns the store folder.
@@ -95,9 +115,12 @@ func (e *MismatchError) Error() string {
 type Limits = archive.Limits
 
 // Add unpacks the package archive r, whose SHA-256 sum the caller has
-// verified, into the store and returns the new entry. An existing entry for
-// sum is replaced (it is a leftover or damaged: callers reuse good entries
-// instead of adding them). On error nothing is left in the store.
+// verified, into the store and returns the new entry. Every file is hashed
+// and made read-only as it is written, and starts being synced in the
+// background. An existing entry for sum is replaced (it is a leftover or
+// damaged: callers reuse good entries instead of adding them). On error
+// nothing is left in the store. The new entry survives a crash once Sync
+// has returned.
 func (s *Store) Add(ctx context.Context, sum string, r io.Reader, want Want, lim Limits) (*Entry, error) {
 	if !hexSHA256.MatchString(sum) {
 		return nil, fmt.Errorf("unpack %s %s: bad package sha256 %q", want.Name, want.Version, sum)
@@ -115,15 +138,17 @@ func (s *Store) Add(ctx context.Context, sum string, r io.Reader, want Want, lim
 			removeTree(tmp)
 		}
 	}()
-	if err := archive.Extract(ctx, r, tmp, lim); err != nil {
+	hs := &hashes{files: map[string]hash.Hash{}}
+	if err := archive.ExtractWith(ctx, r, tmp, archive.Options{Limits: lim, Tee: hs.tee, ReadOnly: true}); err != nil {
 		return nil, fmt.Errorf("unpack %s %s: %w", want.Name, want.Version, err)
 	}
 	dst := s.Path(sum)
-	e, err := check(tmp, dst, sum, want)
+	e, err := check(hs, dst, sum, want)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Lstat(dst); err == nil {
+		s.forget(sum)
 		if err := removeTree(dst); err != nil {
 			return nil, fmt.Errorf("unpack %s %s: replace damaged entry: %w", want.Name, want.Version, err)
 		}
@@ -137,23 +162,130 @@ func (s *Store) Add(ctx context.Context, sum string, r io.Reader, want Want, lim
 	if err := os.Chmod(dst, 0o555); err != nil {
 		return nil, fmt.Errorf("unpack %s %s: %w", want.Name, want.Version, err)
 	}
+	s.startSync(sum, dst, hs)
 	return e, nil
 }
 
-// check hashes and seals every file under dir, then parses the manifest and
-// compares it with want. final is where the entry will live.
-func check(dir, final, sum string, want Want) (*Entry, error) {
+// startSync starts syncing the files and folders of the new entry dst in
+// the background, so that the disk works while the caller downloads and
+// unpacks the next packages; Sync waits for it.
+func (s *Store) startSync(sum, dst string, hs *hashes) {
+	paths := []string{dst}
+	dirs := map[string]bool{}
+	for p := range hs.files {
+		paths = append(paths, filepath.Join(dst, filepath.FromSlash(p)))
+		for d := path.Dir(p); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+			paths = append(paths, filepath.Join(dst, filepath.FromSlash(d)))
+		}
+	}
+	p := &pending{}
+	p.wg.Go(func() {
+		var wg sync.WaitGroup
+		for _, f := range paths {
+			s.fsyncs <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-s.fsyncs }()
+				if err := syncPath(f); err != nil {
+					p.mu.Lock()
+					p.errs = append(p.errs, err)
+					p.mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending[sum] = p
+}
+
+// Sync makes the entries added since the last Sync durable: it waits for
+// the background syncs of their files and folders, then syncs the store
+// folder (their renames) and its parent (the store folder itself). Write a
+// lock naming new entries only after Sync returns: until then a power
+// failure may leave an entry with missing or partial files, which only an
+// entry no lock names can have (a new install replaces it, GC removes it).
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	ps := s.pending
+	s.pending = map[string]*pending{}
+	s.mu.Unlock()
+	if len(ps) == 0 {
+		return nil // nothing new since the last Sync
+	}
+	var errs []error
+	for _, p := range ps {
+		p.wg.Wait()
+		errs = append(errs, p.errs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store sync: %w", err)
+	}
+	for _, d := range []string{s.root, filepath.Dir(s.root)} {
+		if err := syncPath(d); err != nil {
+			return fmt.Errorf("store sync: %w", err)
+		}
+	}
+	return nil
+}
+
+// syncPath fsyncs the file or folder p.
+func syncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		err = syncFolder(f)
+	} else {
+		err = f.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", p, err)
+	}
+	return nil
+}
+
+// hashes collects, through archive.Options.Tee, the SHA-256 of every file
+// being extracted and the bytes of the top-level SKILL.md.
+type hashes struct {
+	files    map[string]hash.Hash // slash path -> running hash
+	manifest *bytes.Buffer        // nil until SKILL.md is met
+}
+
+func (hs *hashes) tee(name string, size int64) (io.Writer, error) {
+	h := sha256.New()
+	hs.files[name] = h
+	if name != manifest.FileName {
+		return h, nil
+	}
+	if size > manifest.MaxSize {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", name, size, manifest.MaxSize)
+	}
+	hs.manifest = bytes.NewBuffer(make([]byte, 0, size))
+	return io.MultiWriter(h, hs.manifest), nil
+}
+
+// check parses the manifest collected in hs and compares it with want.
+// final is where the entry will live.
+func check(hs *hashes, final, sum string, want Want) (*Entry, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("unpack %s %s: "+format, append([]any{want.Name, want.Version}, args...)...)
 	}
-	files, manifestData, err := hashAndSeal(dir)
-	if err != nil {
-		return nil, fail("%w", err)
-	}
-	if manifestData == nil {
+	if hs.manifest == nil {
 		return nil, fail("the package has no %s at its top", manifest.FileName)
 	}
-	m, err := manifest.Parse(manifest.FileName, manifestData)
+	files := make(map[string]string, len(hs.files))
+	for p, h := range hs.files {
+		files[p] = hex.EncodeToString(h.Sum(nil))
+	}
+	m, err := manifest.Parse(manifest.FileName, hs.manifest.Bytes())
 	if err != nil {
 		return nil, fail("%s: %w", final, err)
 	}
@@ -171,80 +303,6 @@ func check(dir, final, sum string, want Want) (*Entry, error) {
 		e.ArtifactSHA256 = d
 	}
 	return e, nil
-}
-
-// hashAndSeal walks dir once: it hashes every regular file, makes it
-// read-only through the descriptor it already has open (keeping the
-// executable bit), keeps the bytes of the top-level SKILL.md, and finally
-// makes every folder below dir read-only (dir itself is sealed by the caller
-// after the rename). Anything but files and folders is an error (Extract
-// never creates it).
-func hashAndSeal(dir string) (files map[string]string, manifestData []byte, err error) {
-	files = map[string]string{}
-	buf := make([]byte, 64<<10)
-	var dirs []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != dir {
-				dirs = append(dirs, p)
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s: not a regular file", rel)
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		var src io.Reader = f
-		var keep *bytes.Buffer
-		if rel == manifest.FileName {
-			if fi.Size() > manifest.MaxSize {
-				return fmt.Errorf("%s is %d bytes, over the %d-byte limit", rel, fi.Size(), manifest.MaxSize)
-			}
-			keep = bytes.NewBuffer(make([]byte, 0, fi.Size()))
-			src = io.TeeReader(f, keep)
-		}
-		if _, err := io.CopyBuffer(h, src, buf); err != nil {
-			return err
-		}
-		files[rel] = hex.EncodeToString(h.Sum(nil))
-		if keep != nil {
-			manifestData = keep.Bytes()
-		}
-		mode := os.FileMode(0o444)
-		if fi.Mode().Perm()&0o111 != 0 {
-			mode = 0o555
-		}
-		return f.Chmod(mode)
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	// Deepest first, so each folder is still writable while its children
-	// are changed.
-	slices.Reverse(dirs)
-	for _, d := range dirs {
-		if err := os.Chmod(d, 0o555); err != nil {
-			return nil, nil, err
-		}
-	}
-	return files, manifestData, nil
 }
 
 // compare lists every way m differs from want, naming both sides.
@@ -423,6 +481,7 @@ func (s *Store) GC(keep map[string]bool) ([]string, error) {
 		if keep[n] {
 			continue
 		}
+		s.forget(n)
 		if err := removeTree(filepath.Join(s.root, n)); err != nil {
 			errs = append(errs, err)
 			continue
@@ -443,7 +502,20 @@ func (s *Store) Remove(sum string) error {
 	if !hexSHA256.MatchString(sum) {
 		return fmt.Errorf("store: bad sha256 %q", sum)
 	}
+	s.forget(sum)
 	return removeTree(s.Path(sum))
+}
+
+// forget drops sum's background syncs from the next Sync, once they are
+// over: the entry is going away.
+func (s *Store) forget(sum string) {
+	s.mu.Lock()
+	p := s.pending[sum]
+	delete(s.pending, sum)
+	s.mu.Unlock()
+	if p != nil {
+		p.wg.Wait()
+	}
 }
 
 // parseManifest parses dir/SKILL.md. The store folder is named by hash, not

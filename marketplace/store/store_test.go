@@ -169,6 +169,8 @@ func TestAddRefuses(t *testing.T) {
 		{name: "hard link", data: markettest.TarGz(t, markettest.Entry{Name: "SKILL.md", Body: good}, markettest.Entry{Name: "x", Type: tar.TypeLink, Linkname: "SKILL.md"}), is: archive.ErrType},
 		{name: "huge size", data: markettest.TarGz(t, markettest.Entry{Name: "big", Size: 1 << 40}), is: archive.ErrLimit},
 		{name: "not gzip", data: []byte("plain text"), is: archive.ErrNotGzip},
+		{name: "SKILL.md too large", data: markettest.TarGz(t, markettest.Entry{Name: "SKILL.md", Body: bytes.Repeat([]byte("x"), manifest.MaxSize+1)}),
+			want: []string{`"SKILL.md"`, "over the 262144-byte limit"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,5 +198,60 @@ func TestAddRefuses(t *testing.T) {
 				t.Fatalf("store holds %v after a refused package", got)
 			}
 		})
+	}
+}
+
+// TestSync adds entries, removes one before its background syncs are over,
+// replaces another, and checks that Sync succeeds and leaves exactly the
+// entries that are still there, intact.
+func TestSync(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "home", "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("sync with nothing added (no store folder yet): %v", err)
+	}
+	var kept []*Entry
+	for i, sk := range []markettest.Skill{
+		{Name: "a", Version: "1.0.0", ArtifactSize: 300 << 10, Files: map[string][]byte{"assets/x/y.txt": []byte("y")}},
+		{Name: "b", Version: "1.0.0"},
+		{Name: "c", Version: "1.0.0", Runtime: manifest.RuntimeInstructions},
+	} {
+		data := pkg(t, sk)
+		e, err := s.Add(ctx, sum(data), bytes.NewReader(data), want(sk), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch i {
+		case 1:
+			// Removed while its syncs may still run: they are not reported.
+			if err := s.Remove(e.SHA256); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			// Added again: the second entry replaces the first.
+			if e, err = s.Add(ctx, sum(data), bytes.NewReader(data), want(sk), Limits{}); err != nil {
+				t.Fatal(err)
+			}
+			kept = append(kept, e)
+		default:
+			kept = append(kept, e)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatalf("second sync: %v", err)
+	}
+	if got := entries(t, s); len(got) != len(kept) {
+		t.Fatalf("store holds %v, want %d entries", got, len(kept))
+	}
+	for _, e := range kept {
+		if probs, err := s.Verify(e.SHA256, e.Files); err != nil || len(probs) != 0 {
+			t.Fatalf("%s: %v %v", e.Manifest.Name, probs, err)
+		}
 	}
 }
