@@ -4,52 +4,101 @@ import "math/bits"
 
 // bitset is a set of version indexes of one package (bit i is the i-th
 // version in ascending order). Every bitset of a package has the same length,
-// and bits past the package's version count are always zero. Bitsets are
-// treated as immutable once built: operations return new ones.
+// and bits past the package's version count are always zero.
 type bitset []uint64
 
-// arena hands out the solver's bitsets, terms and incompatibilities from
-// large chunks. A solve creates tens of thousands of these small immutable
+// setID names an immutable bitset kept in the arena. Terms hold a setID
+// rather than a slice so that terms, assignments and the arena's chunks of
+// them contain no pointers: a solve builds a hundred thousand of each on the
+// backtracking benchmarks, and both their size and the collector's work
+// scanning them were a large part of its cost.
+type setID int32
+
+// emptySet is the empty set of every package. Every operation returns it
+// for an empty result, so a set's emptiness is a comparison.
+const emptySet setID = -1
+
+// arena hands out the solver's sets, terms and incompatibilities from large
+// chunks. A solve creates tens of thousands of these small immutable
 // values; allocating them one by one made the garbage collector the
 // biggest cost on the backtracking benchmarks.
 type arena struct {
-	words []uint64
-	terms []term
-	incs  []incompat
+	chunks [][]uint64 // set words; a setID is chunk<<chunkShift | offset
+	cur    []uint64   // the last chunk
+	used   int        // words of cur handed out
+	width  []int32    // words per set, by package
+	zeros  []uint64   // what emptySet reads as, as long as the widest package; never written
+	terms  []term
 }
 
 const (
-	wordChunk = 1 << 13
-	termChunk = 1 << 10
-	incChunk  = 1 << 9
+	chunkShift = 13
+	chunkWords = 1 << chunkShift
+	termChunk  = 1 << 10
 )
 
-// bits returns a zeroed bitset for n versions.
-func (a *arena) bits(n int) bitset {
+// addPkg records the width of the sets of a new package of n versions.
+func (a *arena) addPkg(n int) {
 	w := (n + 63) / 64
-	if w > len(a.words) {
-		a.words = make([]uint64, max(wordChunk, w))
+	a.width = append(a.width, int32(w))
+	if w > len(a.zeros) {
+		a.zeros = make([]uint64, w)
 	}
-	b := a.words[:w:w]
-	a.words = a.words[w:]
-	return b
 }
 
-func (a *arena) full(n int) bitset {
-	b := a.bits(n)
+// alloc returns a new zeroed set of w words, to be filled and then sealed.
+// A set wider than a chunk gets a chunk of its own (at offset 0).
+func (a *arena) alloc(w int) (setID, bitset) {
+	if a.used+w > len(a.cur) {
+		a.cur = make([]uint64, max(chunkWords, w))
+		a.chunks = append(a.chunks, a.cur)
+		a.used = 0
+	}
+	id := setID(len(a.chunks)-1)<<chunkShift | setID(a.used)
+	b := a.cur[a.used : a.used+w : a.used+w]
+	a.used += w
+	return id, b
+}
+
+// seal finishes the set b that the last alloc returned as id: an empty one
+// is given back and emptySet returned instead.
+func (a *arena) seal(id setID, b bitset) setID {
+	if b.empty() {
+		a.used -= len(b)
+		return emptySet
+	}
+	return id
+}
+
+// get returns the words of set id, w words wide. They must not be written.
+func (a *arena) get(id setID, w int) bitset {
+	if id < 0 {
+		return a.zeros[:w:w]
+	}
+	c := a.chunks[id>>chunkShift]
+	o := int(id & (chunkWords - 1))
+	return c[o : o+w : o+w]
+}
+
+// of returns the words of t's set.
+func (a *arena) of(t term) bitset { return a.get(t.set, int(a.width[t.pkg])) }
+
+// full returns the set of all n versions.
+func (a *arena) full(n int) setID {
+	id, b := a.alloc((n + 63) / 64)
 	for i := range b {
 		b[i] = ^uint64(0)
 	}
 	if r := n % 64; r != 0 {
 		b[len(b)-1] = (1 << r) - 1
 	}
-	return b
+	return a.seal(id, b)
 }
 
-func (a *arena) singleton(n, i int) bitset {
-	b := a.bits(n)
+func (a *arena) singleton(n, i int) setID {
+	id, b := a.alloc((n + 63) / 64)
 	b.set(i)
-	return b
+	return id
 }
 
 // termSlice returns an empty slice with room for n terms.
@@ -62,37 +111,32 @@ func (a *arena) termSlice(n int) []term {
 	return t
 }
 
-func (a *arena) newIncompat() *incompat {
-	if len(a.incs) == 0 {
-		a.incs = make([]incompat, incChunk)
+// and, or and andNot combine two sets of w words.
+func (a *arena) and(x, y setID, w int) setID {
+	id, r := a.alloc(w)
+	xs, ys := a.get(x, w), a.get(y, w)
+	for i := range r {
+		r[i] = xs[i] & ys[i]
 	}
-	in := &a.incs[0]
-	a.incs = a.incs[1:]
-	return in
+	return a.seal(id, r)
 }
 
-func (a *arena) and(x, y bitset) bitset {
-	r := a.bits(len(x) * 64)
-	for i := range x {
-		r[i] = x[i] & y[i]
+func (a *arena) or(x, y setID, w int) setID {
+	id, r := a.alloc(w)
+	xs, ys := a.get(x, w), a.get(y, w)
+	for i := range r {
+		r[i] = xs[i] | ys[i]
 	}
-	return r
+	return a.seal(id, r)
 }
 
-func (a *arena) or(x, y bitset) bitset {
-	r := a.bits(len(x) * 64)
-	for i := range x {
-		r[i] = x[i] | y[i]
+func (a *arena) andNot(x, y setID, w int) setID {
+	id, r := a.alloc(w)
+	xs, ys := a.get(x, w), a.get(y, w)
+	for i := range r {
+		r[i] = xs[i] &^ ys[i]
 	}
-	return r
-}
-
-func (a *arena) andNot(x, y bitset) bitset {
-	r := a.bits(len(x) * 64)
-	for i := range x {
-		r[i] = x[i] &^ y[i]
-	}
-	return r
+	return a.seal(id, r)
 }
 
 func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
@@ -105,24 +149,6 @@ func (b bitset) empty() bool {
 		}
 	}
 	return true
-}
-
-func (b bitset) count() int {
-	n := 0
-	for _, w := range b {
-		n += bits.OnesCount64(w)
-	}
-	return n
-}
-
-// highest returns the largest index in b, or -1.
-func (b bitset) highest() int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] != 0 {
-			return i*64 + 63 - bits.LeadingZeros64(b[i])
-		}
-	}
-	return -1
 }
 
 func (b bitset) equal(o bitset) bool {
@@ -171,4 +197,18 @@ func andHighest(a, b bitset) int {
 		}
 	}
 	return -1
+}
+
+// room returns s with space for one more element, doubling its capacity
+// when full. append grows large slices by only a quarter, so a list that
+// ends with n elements would have allocated about 5n on the way; the
+// solver's long lists (incompatibilities, parked entries) made that a
+// large share of its garbage.
+func room[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := make([]T, len(s), max(2*cap(s), 64))
+	copy(n, s)
+	return n
 }

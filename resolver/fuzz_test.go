@@ -294,8 +294,8 @@ func matchBoth(raw string, versions []string) (fast, slow bitset, ok bool) {
 	p := s.newPkg("p", cands)
 	fast = s.matchSet(p, s.parseConstraint(raw, c), c)
 	slow = make(bitset, len(fast))
-	for i, v := range p.versions {
-		if c.Check(v) {
+	for i, cand := range p.cands {
+		if c.Check(cand.Version) {
 			slow.set(i)
 		}
 	}
@@ -318,6 +318,31 @@ func TestMatchSetAgreesWithCheck(t *testing.T) {
 	}
 	if checked < 700 {
 		t.Fatalf("only %d valid constraints generated", checked)
+	}
+}
+
+// Numbers past what packed release keys hold, and the bounds around them.
+func TestMatchSetWideVersions(t *testing.T) {
+	versions := []string{
+		"0.0.1", "1.0.0", "1.2097151.0", "1.2097152.0", "1.2097152.0-rc.1", "2.0.0", "3.0.2097151",
+		"3.0.2097152", "4194303.9.9", "4194304.0.0", "4194304.0.0-beta", "9999999999.1.1",
+	}
+	constraints := []string{
+		">1.2097151.0", ">=1.2097152.0", "<1.2097152.0", "<=1.2097152.0", ">3.0.2097151 <4194304.0.0",
+		"=4194304.0.0", "4194303.9.9", "^1.2097151.0", "~1.2097152.0", ">=4194304.0.0-0", "<=9999999999.1.1",
+		">9999999999.1.0", "1.x || >=4194304", ">2.0.0, <=3.0.2097152", "!=4194304.0.0", "*",
+	}
+	// Every subset size, so packed and wide keys both get built.
+	for n := 1; n <= len(versions); n++ {
+		for _, raw := range constraints {
+			fast, slow, ok := matchBoth(raw, versions[:n])
+			if !ok {
+				t.Fatalf("constraint %q does not parse", raw)
+			}
+			if !fast.equal(slow) {
+				t.Fatalf("constraint %q over %v: fast %b, Check %b", raw, versions[:n], fast, slow)
+			}
+		}
 	}
 }
 

@@ -16,10 +16,38 @@ const (
 // stable order (it shapes the wording of explanations) with at most one term
 // per package.
 type incompat struct {
+	// terms is nil for a step of conflict resolution not yet rebuilt (see
+	// conflict); solver.terms returns it in any case.
 	terms  []term
+	c1, c2 int32 // causes, for causeConflict
+	pivot  pkgID // for causeConflict: the package c1 and c2 were resolved on
+	note   int32 // index in solver.notes of extra words for external causes (pinned version, yanked matches); 0 for none
 	kind   causeKind
-	c1, c2 int32  // causes, for causeConflict
-	note   string // extra words for external causes (pinned version, yanked matches)
+}
+
+// incStore holds every incompatibility, by id, in fixed chunks: growing it
+// never copies them, and ids need no table of pointers.
+type incStore struct {
+	chunks [][]incompat
+	n      int32
+}
+
+const incShift = 10
+
+func (st *incStore) at(id int32) *incompat {
+	return &st.chunks[id>>incShift][id&(1<<incShift-1)]
+}
+
+func (st *incStore) len() int32 { return st.n }
+
+// add returns the id and storage of a new incompatibility.
+func (st *incStore) add() (int32, *incompat) {
+	if int(st.n>>incShift) == len(st.chunks) {
+		st.chunks = append(st.chunks, make([]incompat, 1<<incShift))
+	}
+	id := st.n
+	st.n++
+	return id, st.at(id)
 }
 
 func (in *incompat) external() bool { return in.kind != causeConflict }
@@ -46,47 +74,4 @@ func (in *incompat) termFor(p pkgID) (term, bool) {
 		}
 	}
 	return term{}, false
-}
-
-// priorCause applies generalized resolution: from {t1, q...} (in) and
-// {t2, r...} (cause), both mentioning p, derive {t1 ∪ t2, q..., r...}, where
-// terms on the same other package are intersected, a tautological term is
-// dropped, and the positive root term is dropped unless it is alone.
-func priorCause(ar *arena, in, cause *incompat, p pkgID) []term {
-	terms := ar.termSlice(len(in.terms) + len(cause.terms))
-	t2, _ := cause.termFor(p)
-	for _, t := range in.terms {
-		if t.pkg == p {
-			if u := union(ar, t, t2); !u.tautology() {
-				terms = append(terms, u)
-			}
-			continue
-		}
-		if !t.tautology() {
-			terms = append(terms, t)
-		}
-	}
-next:
-	for _, t := range cause.terms {
-		if t.pkg == p || t.tautology() {
-			continue
-		}
-		for i := range terms {
-			if terms[i].pkg == t.pkg {
-				terms[i] = intersect(ar, terms[i], t)
-				continue next
-			}
-		}
-		terms = append(terms, t)
-	}
-	if len(terms) > 1 {
-		kept := terms[:0]
-		for _, t := range terms {
-			if !(t.pkg == rootID && t.pos) {
-				kept = append(kept, t)
-			}
-		}
-		terms = kept
-	}
-	return terms
 }

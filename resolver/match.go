@@ -27,42 +27,69 @@ type comparator struct {
 	single *semver.Constraints // the comparator alone
 	base   *semver.Version     // for run operators: where the run starts
 	exact  bool                // "=1.2.3": the run is at most one version
+	// byKey: a ">", ">=", "<" or "<=" against a full release version
+	// ("1.2.3", no wildcard, no prerelease), which Masterminds decides for
+	// a release version by Version.Compare, that is by its three numbers:
+	// the bound is found by comparing key with the release keys, without
+	// calling Check (whose failures format an error each).
+	byKey bool
+	key   [3]uint64
 }
 
 type parsedConstraint struct {
 	c      *semver.Constraints
-	groups [][]comparator
-	ok     bool            // false: check every version
+	label  labelID         // the text it was parsed from, as a term label
 	exact  *semver.Version // the version an exact requirement names, or nil
+	split  bool            // groups and ok are set (see comparators)
+	groups [][]comparator
+	ok     bool // false: check every version
 }
 
 var comparatorRe = regexp.MustCompile(`^(!=|>=|=>|<=|=<|~>|>|<|=|~|\^)?(v?([0-9]+|[xX*])(?:\.([0-9]+|[xX*]))?(?:\.([0-9]+|[xX*]))?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$`)
 
-// parseConstraint splits the canonical form of c (Constraints.String: groups
-// joined by " || ", comparators by single spaces) into comparators. It is
+// parseConstraint returns what the solver keeps about constraint c,
 // cached by raw, the text c was parsed from.
 func (s *solver) parseConstraint(raw string, c *semver.Constraints) *parsedConstraint {
 	if pc, ok := s.parsed[raw]; ok {
 		return pc
 	}
-	pc := &parsedConstraint{c: c, ok: true}
+	pc := &parsedConstraint{c: c, label: labelID(len(s.labels))}
+	s.labels = append(s.labels, raw)
 	s.parsed[raw] = pc
 	pc.exact, _ = exactVersion(raw)
-	for _, g := range strings.Split(c.String(), " || ") {
+	return pc
+}
+
+// comparators splits the canonical form of pc.c (Constraints.String: groups
+// joined by " || ", comparators by single spaces) into comparators, on
+// first use: exact requirements, the most numerous kind on large
+// registries, never need them, and this parse was most of their cost.
+func (pc *parsedConstraint) comparators() {
+	if pc.split {
+		return
+	}
+	pc.split, pc.ok = true, true
+	for _, g := range strings.Split(pc.c.String(), " || ") {
 		var group []comparator
 		for _, tok := range strings.Split(g, " ") {
 			m := comparatorRe.FindStringSubmatch(tok)
 			if m == nil || m[1] == "!=" {
 				pc.ok = false
-				return pc
+				return
 			}
 			single, err := semver.NewConstraint(tok)
 			if err != nil {
 				pc.ok = false
-				return pc
+				return
 			}
 			cmp := comparator{op: m[1], single: single}
 			switch m[1] {
+			case ">", ">=", "=>", "<", "<=", "=<":
+				if isNum(m[3]) && isNum(m[4]) && isNum(m[5]) {
+					if v, err := semver.NewVersion(m[2]); err == nil && v.Prerelease() == "" {
+						cmp.byKey, cmp.key = true, [3]uint64{v.Major(), v.Minor(), v.Patch()}
+					}
+				}
 			case "", "=", "~", "~>", "^":
 				// As Masterminds does: from the first wildcard or missing
 				// part on, every part is zero ("1.x.3" is 1.0.0).
@@ -78,7 +105,7 @@ func (s *solver) parseConstraint(raw string, c *semver.Constraints) *parsedConst
 				base, err := semver.NewVersion(strings.Join(parts, "."))
 				if err != nil {
 					pc.ok = false
-					return pc
+					return
 				}
 				cmp.base = base
 				cmp.exact = (m[1] == "" || m[1] == "=") && isNum(m[3]) && isNum(m[4]) && isNum(m[5])
@@ -87,34 +114,49 @@ func (s *solver) parseConstraint(raw string, c *semver.Constraints) *parsedConst
 		}
 		pc.groups = append(pc.groups, group)
 	}
-	return pc
 }
 
-// matchSet returns the versions of p that c accepts (by Check semantics).
+// matchSet returns the versions of p that c accepts (by Check semantics),
+// in words just taken from the arena (see matchSetID).
 func (s *solver) matchSet(p *pkg, pc *parsedConstraint, c *semver.Constraints) bitset {
-	set := s.a.bits(p.n())
+	_, set := s.matchSetID(p, pc, c)
+	return set
+}
+
+// matchSetID is matchSet, also returning the set's id, not yet sealed: the
+// caller may still narrow the set in place, then seals it.
+func (s *solver) matchSetID(p *pkg, pc *parsedConstraint, c *semver.Constraints) (setID, bitset) {
+	id, set := s.a.alloc(p.w())
+	pc.comparators()
 	if !pc.ok {
-		for i, v := range p.versions {
-			if c.Check(v) {
+		for i, cand := range p.cands {
+			if c.Check(cand.Version) {
 				set.set(i)
 			}
 		}
-		return set
+		return id, set
 	}
-	rel := p.releases()
-	n := len(rel)
+	n := p.releases()
 	for _, g := range pc.groups {
 		lo, hi := 0, n
 		for _, cmp := range g {
 			if lo >= hi {
 				break
 			}
-			check := func(i int) bool { return cmp.single.Check(p.versions[rel[i]]) }
+			check := func(i int) bool { return cmp.single.Check(p.ver(p.relAt(i))) }
 			switch cmp.op {
 			case ">", ">=", "=>":
-				lo = max(lo, sort.Search(n, check))
+				if cmp.byKey {
+					lo = max(lo, p.releaseSearch(cmp.key, cmp.op == ">"))
+				} else {
+					lo = max(lo, sort.Search(n, check))
+				}
 			case "<", "<=", "=<":
-				hi = min(hi, sort.Search(n, func(i int) bool { return !check(i) }))
+				if cmp.byKey {
+					hi = min(hi, p.releaseSearch(cmp.key, cmp.op != "<"))
+				} else {
+					hi = min(hi, sort.Search(n, func(i int) bool { return !check(i) }))
+				}
 			default:
 				start := p.releaseLowerBound(cmp.base)
 				end := start
@@ -128,15 +170,15 @@ func (s *solver) matchSet(p *pkg, pc *parsedConstraint, c *semver.Constraints) b
 			}
 		}
 		for i := lo; i < hi; i++ {
-			set.set(rel[i])
+			set.set(p.relAt(i))
 		}
 	}
 	for _, i := range p.pre {
-		if c.Check(p.versions[i]) {
+		if c.Check(p.ver(i)) {
 			set.set(i)
 		}
 	}
-	return set
+	return id, set
 }
 
 // firstFalse returns the first i in [lo, n) where f is false, given that f
@@ -159,39 +201,111 @@ func firstFalse(lo, n int, f func(int) bool) int {
 	return known + sort.Search(hi-known, func(k int) bool { return !f(known + k) })
 }
 
-// releases lists the indexes of p's release versions, ascending, and
-// fills p.pre with the others and p.relKeys with the release numbers.
-func (p *pkg) releases() []int {
-	if p.rel == nil {
-		p.rel = make([]int, 0, p.n())
-		p.relKeys = make([][3]uint64, 0, p.n())
-		for i, v := range p.versions {
-			if v.Prerelease() == "" {
-				p.rel = append(p.rel, i)
-				p.relKeys = append(p.relKeys, [3]uint64{v.Major(), v.Minor(), v.Patch()})
-			} else {
+// packKey packs a release version's numbers into one ordered key, which
+// is how most packages' release versions are kept (8 bytes each instead of
+// 24); it reports false when they do not fit.
+func packKey(major, minor, patch uint64) (uint64, bool) {
+	if major >= 1<<22 || minor >= 1<<21 || patch >= 1<<21 {
+		return 0, false
+	}
+	return major<<42 | minor<<21 | patch, true
+}
+
+// releases returns how many of p's versions are releases (no
+// prerelease), building relKeys (or relWide), relPos and pre on first use.
+func (p *pkg) releases() int {
+	if !p.relDone {
+		p.relDone = true
+		p.relKeys = make([]uint64, 0, p.n())
+		for i, cand := range p.cands {
+			v := cand.Version
+			if v.Prerelease() != "" {
+				if p.relPos == nil { // the first prerelease: positions stop being the identity
+					p.relPos = make([]int32, len(p.pre)+len(p.relKeys)+len(p.relWide), p.n())
+					for j := range p.relPos {
+						p.relPos[j] = int32(j)
+					}
+				}
 				p.pre = append(p.pre, i)
+				continue
 			}
+			if p.relPos != nil {
+				p.relPos = append(p.relPos, int32(i))
+			}
+			k3 := [3]uint64{v.Major(), v.Minor(), v.Patch()}
+			if p.relWide != nil {
+				p.relWide = append(p.relWide, k3)
+				continue
+			}
+			if k, ok := packKey(k3[0], k3[1], k3[2]); ok {
+				p.relKeys = append(p.relKeys, k)
+				continue
+			}
+			// Too wide to pack: keep all three numbers of every version.
+			p.relWide = make([][3]uint64, len(p.relKeys), p.n())
+			for j, k := range p.relKeys {
+				p.relWide[j] = unpackKey(k)
+			}
+			p.relWide = append(p.relWide, k3)
+			p.relKeys = nil
 		}
 	}
-	return p.rel
+	if p.relWide != nil {
+		return len(p.relWide)
+	}
+	return len(p.relKeys)
+}
+
+func unpackKey(k uint64) [3]uint64 { return [3]uint64{k >> 42, k >> 21 & (1<<21 - 1), k & (1<<21 - 1)} }
+
+// relKey returns the numbers of the j-th release version.
+func (p *pkg) relKey(j int) [3]uint64 {
+	if p.relWide != nil {
+		return p.relWide[j]
+	}
+	return unpackKey(p.relKeys[j])
+}
+
+// relAt returns the version index of the j-th release version.
+func (p *pkg) relAt(j int) int {
+	if p.relPos == nil {
+		return j
+	}
+	return int(p.relPos[j])
 }
 
 // releaseLowerBound returns the position in releases() of the first
 // release version >= base, a release version. Release versions order by
 // their three numbers alone, so no Version.Compare is needed.
 func (p *pkg) releaseLowerBound(base *semver.Version) int {
-	p.releases()
-	k := [3]uint64{base.Major(), base.Minor(), base.Patch()}
-	return sort.Search(len(p.relKeys), func(i int) bool {
-		r := p.relKeys[i]
-		if r[0] != k[0] {
-			return r[0] > k[0]
+	return p.releaseSearch([3]uint64{base.Major(), base.Minor(), base.Patch()}, false)
+}
+
+// releaseSearch returns the position in releases() of the first release
+// version whose numbers are above k, or at least k when not strict.
+func (p *pkg) releaseSearch(k [3]uint64, strict bool) int {
+	n := p.releases()
+	if packed, ok := packKey(k[0], k[1], k[2]); ok && p.relWide == nil {
+		keys := p.relKeys
+		lo, hi := 0, n
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if keys[m] < packed || strict && keys[m] == packed {
+				lo = m + 1
+			} else {
+				hi = m
+			}
 		}
-		if r[1] != k[1] {
-			return r[1] > k[1]
+		return lo
+	}
+	return sort.Search(n, func(i int) bool {
+		r := p.relKey(i)
+		for d := range 3 {
+			if r[d] != k[d] {
+				return r[d] > k[d]
+			}
 		}
-		return r[2] >= k[2]
+		return !strict
 	})
 }
 

@@ -25,11 +25,11 @@ func (s *solver) plan() (*Plan, error) {
 	deps := make([][]int, len(chosen))
 	for i, p := range chosen {
 		seen := map[int]bool{}
-		for _, r := range p.reqs[p.decided] {
+		for _, r := range p.vers[p.decided].reqs {
 			j, ok := index[s.byName[r.Name]]
 			if !ok {
 				return nil, fmt.Errorf("resolve: internal error: %s %s requires %s, which was not chosen",
-					p.name, p.versions[p.decided], r.Name)
+					p.name, p.ver(p.decided), r.Name)
 			}
 			if !seen[j] {
 				seen[j] = true
@@ -40,7 +40,7 @@ func (s *solver) plan() (*Plan, error) {
 	}
 	decision := func(i int) Decision {
 		p := chosen[i]
-		return Decision{Name: p.name, Version: p.versions[p.decided], Requirements: p.reqs[p.decided]}
+		return Decision{Name: p.name, Version: p.ver(p.decided), Requirements: p.vers[p.decided].reqs}
 	}
 	if cyc := findCycle(deps); cyc != nil {
 		e := &CycleError{}

@@ -49,7 +49,7 @@ func (w *writer) write() string {
 	w.derivations = map[int32]int{}
 	w.lineNumbers = map[int32]int{}
 	w.count(w.root)
-	root := w.s.incs[w.root]
+	root := w.s.incs.at(w.root)
 	if root.external() {
 		w.add(w.root, func() string { return "Because " + w.str(w.root) + ", version solving failed." }, false)
 	} else {
@@ -100,15 +100,16 @@ func (w *writer) yankHints() []string {
 	seen := map[string]bool{}
 	var hints []string
 	for id := range w.derivations {
-		in := w.s.incs[id]
+		in := w.s.incs.at(id)
 		if in.kind != causeDependency {
 			continue
 		}
 		dep := in.terms[1]
 		p := w.s.pkgs[dep.pkg]
-		for i := range p.versions {
-			if dep.set.has(i) && p.cands[i].Yanked && !p.allowed.has(i) {
-				h := "Note: " + p.name + " " + p.versions[i].String() +
+		set := w.s.a.of(dep)
+		for i := range p.cands {
+			if set.has(i) && p.cands[i].Yanked && !p.allowed.has(i) {
+				h := "Note: " + p.name + " " + p.ver(i).String() +
 					" is yanked; only an exact requirement, a pin or a lock selects it."
 				if !seen[h] {
 					seen[h] = true
@@ -127,7 +128,7 @@ func (w *writer) count(id int32) {
 		return
 	}
 	w.derivations[id] = 1
-	if in := w.s.incs[id]; !in.external() {
+	if in := w.s.incs.at(id); !in.external() {
 		w.count(in.c1)
 		w.count(in.c2)
 	}
@@ -143,7 +144,14 @@ func (w *writer) add(id int32, msg func() string, numbered bool) {
 	w.lines = append(w.lines, reportLine{msg: msg})
 }
 
-func (w *writer) derived(id int32) bool { return !w.s.incs[id].external() }
+// inc returns incompatibility id with its terms, which a step of conflict
+// resolution gets only here, for the lines an explanation shows.
+func (w *writer) inc(id int32) *incompat {
+	w.s.terms(id)
+	return w.s.incs.at(id)
+}
+
+func (w *writer) derived(id int32) bool { return !w.s.incs.at(id).external() }
 
 // visit writes the proof of the derived incompatibility id. Messages are
 // closures, rendered only for the lines write shows.
@@ -153,7 +161,7 @@ func (w *writer) visit(id int32, conclusion bool) {
 	if conclusion || id == w.root {
 		conj = "So,"
 	}
-	in := w.s.incs[id]
+	in := w.s.incs.at(id)
 	c1, c2 := in.c1, in.c2
 
 	switch {
@@ -200,7 +208,7 @@ func (w *writer) visit(id int32, conclusion bool) {
 		if line, ok := w.lineNumbers[der]; ok {
 			w.add(id, func() string { return "Because " + w.and(ext, der, 0, line) + ", " + w.str(id) + "." }, numbered)
 		} else if w.collapsible(der) {
-			d := w.s.incs[der]
+			d := w.s.incs.at(der)
 			collapsedDer, collapsedExt := d.c1, d.c2
 			if !w.derived(d.c1) {
 				collapsedDer, collapsedExt = d.c2, d.c1
@@ -225,7 +233,7 @@ func (w *writer) collapsible(id int32) bool {
 	if w.derivations[id] > 1 {
 		return false
 	}
-	in := w.s.incs[id]
+	in := w.s.incs.at(id)
 	d1, d2 := w.derived(in.c1), w.derived(in.c2)
 	if d1 == d2 {
 		return false
@@ -240,7 +248,7 @@ func (w *writer) collapsible(id int32) bool {
 
 // singleLine reports whether id is derived from two external causes.
 func (w *writer) singleLine(id int32) bool {
-	in := w.s.incs[id]
+	in := w.s.incs.at(id)
 	return !w.derived(in.c1) && !w.derived(in.c2)
 }
 
@@ -248,7 +256,10 @@ func (w *writer) singleLine(id int32) bool {
 
 func (w *writer) name(t term) string { return w.s.pkgs[t.pkg].name }
 
-func (w *writer) isAny(t term) bool { return t.set.equal(w.s.pkgs[t.pkg].all) }
+func (w *writer) isAny(t term) bool {
+	all := w.s.pkgs[t.pkg].all
+	return t.set == all || w.s.a.of(t).equal(w.s.a.get(all, w.s.pkgs[t.pkg].w()))
+}
 
 // terse writes t's package and versions ("foo ^1.2"), or "every version of
 // foo" when every is set and t covers them all. The root is just its name.
@@ -266,31 +277,32 @@ func (w *writer) terse(t term, every bool) string {
 // unchanged from it, else ranges over the known versions, bounded as pub
 // does by the first version in and the first version after each run.
 func (w *writer) versions(t term) string {
-	if t.label != "" {
-		return t.label
+	if t.label != 0 {
+		return w.s.labels[t.label]
 	}
 	p := w.s.pkgs[t.pkg]
 	n := p.n()
+	set := w.s.a.of(t)
 	var runs []string
 	for i := 0; i < n; i++ {
-		if !t.set.has(i) {
+		if !set.has(i) {
 			continue
 		}
 		j := i
-		for j+1 < n && t.set.has(j+1) {
+		for j+1 < n && set.has(j+1) {
 			j++
 		}
 		switch {
 		case i == 0 && j == n-1:
 			runs = append(runs, "*")
 		case i == 0:
-			runs = append(runs, "<"+p.versions[j+1].String())
+			runs = append(runs, "<"+p.ver(j+1).String())
 		case j == n-1:
-			runs = append(runs, ">="+p.versions[i].String())
+			runs = append(runs, ">="+p.ver(i).String())
 		case i == j:
-			runs = append(runs, p.versions[i].String())
+			runs = append(runs, p.ver(i).String())
 		default:
-			runs = append(runs, ">="+p.versions[i].String()+" <"+p.versions[j+1].String())
+			runs = append(runs, ">="+p.ver(i).String()+" <"+p.ver(j+1).String())
 		}
 		i = j
 	}
@@ -302,7 +314,7 @@ func (w *writer) versions(t term) string {
 
 // str writes what incompatibility id says.
 func (w *writer) str(id int32) string {
-	in := w.s.incs[id]
+	in := w.inc(id)
 	switch in.kind {
 	case causeDependency:
 		msg := w.terse(in.terms[0], true) + " depends on " + w.terse(in.terms[1], false)
@@ -319,14 +331,14 @@ func (w *writer) str(id int32) string {
 			return "no versions of " + w.name(t) + " exist"
 		}
 		msg := "no versions of " + w.name(t) + " match " + w.versions(t)
-		if in.note != "" {
-			msg += " (" + in.note + ")"
+		if in.note != 0 {
+			msg += " (" + w.s.notes[in.note] + ")"
 		}
 		return msg
 	case causePinned:
-		return w.name(in.terms[0]) + " is pinned to " + in.note
+		return w.name(in.terms[0]) + " is pinned to " + w.s.notes[in.note]
 	case causeSelfDep:
-		return w.terse(in.terms[0], true) + " depends on " + w.name(in.terms[0]) + " " + in.note
+		return w.terse(in.terms[0], true) + " depends on " + w.name(in.terms[0]) + " " + w.s.notes[in.note]
 	case causeRoot:
 		return w.name(in.terms[0]) + " is required"
 	}
@@ -414,15 +426,15 @@ func (w *writer) and(a, b int32, aLine, bLine int) string {
 // noMatch says why a dead-end dependency matches nothing.
 func (w *writer) noMatch(in *incompat) string {
 	msg := ", which matches no versions of " + w.name(in.terms[1])
-	if in.note != "" {
-		msg += " (" + in.note + ")"
+	if in.note != 0 {
+		msg += " (" + w.s.notes[in.note] + ")"
 	}
 	return msg
 }
 
 // deadEndShort words a dead-end dependency to follow an "and".
 func (w *writer) deadEndShort(id int32) string {
-	in := w.s.incs[id]
+	in := w.inc(id)
 	msg := w.terse(in.terms[0], true) + " depends on " + w.terse(in.terms[1], false)
 	if w.s.pkgs[in.terms[1].pkg].n() == 0 {
 		return msg + ", which doesn't exist"
@@ -432,7 +444,7 @@ func (w *writer) deadEndShort(id int32) string {
 
 // deadEnd reports a dependency on a constraint no known version meets.
 func (w *writer) deadEnd(id int32) bool {
-	in := w.s.incs[id]
+	in := w.inc(id)
 	return in.kind == causeDependency && in.terms[1].tautology()
 }
 
@@ -468,7 +480,7 @@ func verb(in *incompat) string {
 
 // requiresBoth: "foo depends on both bar ^1 and baz ^2".
 func (w *writer) requiresBoth(a, b int32, aLine, bLine int) (string, bool) {
-	ia, ib := w.s.incs[a], w.s.incs[b]
+	ia, ib := w.inc(a), w.inc(b)
 	if len(ia.terms) == 1 || len(ib.terms) == 1 {
 		return "", false
 	}
@@ -490,7 +502,7 @@ func (w *writer) requiresBoth(a, b int32, aLine, bLine int) (string, bool) {
 
 // requiresThrough: "foo depends on bar ^1 which depends on baz ^2".
 func (w *writer) requiresThrough(a, b int32, aLine, bLine int) (string, bool) {
-	ia, ib := w.s.incs[a], w.s.incs[b]
+	ia, ib := w.inc(a), w.inc(b)
 	if len(ia.terms) == 1 || len(ib.terms) == 1 {
 		return "", false
 	}
@@ -505,9 +517,9 @@ func (w *writer) requiresThrough(a, b int32, aLine, bLine int) (string, bool) {
 	var priorNeg term
 	var priorLine, latterLine int
 	switch {
-	case okNA && okPB && na.pkg == pb.pkg && na.negate().subsetOf(pb):
+	case okNA && okPB && na.pkg == pb.pkg && w.s.a.subset(na.negate(), pb):
 		prior, priorNeg, priorLine, latter, latterLine = ia, na, aLine, ib, bLine
-	case okNB && okPA && nb.pkg == pa.pkg && nb.negate().subsetOf(pa):
+	case okNB && okPA && nb.pkg == pa.pkg && w.s.a.subset(nb.negate(), pa):
 		prior, priorNeg, priorLine, latter, latterLine = ib, nb, bLine, ia, aLine
 	default:
 		return "", false
@@ -539,7 +551,7 @@ func (w *writer) requiresThrough(a, b int32, aLine, bLine int) (string, bool) {
 // requiresForbidden: "foo depends on bar ^2 which is forbidden" and
 // its variants for versions that do not exist or a pin.
 func (w *writer) requiresForbidden(a, b int32, aLine, bLine int) (string, bool) {
-	ia, ib := w.s.incs[a], w.s.incs[b]
+	ia, ib := w.inc(a), w.inc(b)
 	if len(ia.terms) != 1 && len(ib.terms) != 1 {
 		return "", false
 	}
@@ -548,7 +560,7 @@ func (w *writer) requiresForbidden(a, b int32, aLine, bLine int) (string, bool) 
 		prior, latter, priorLine, latterLine = ib, ia, bLine, aLine
 	}
 	neg, ok := single(prior, false)
-	if !ok || neg.pkg != latter.terms[0].pkg || !neg.negate().subsetOf(latter.terms[0]) {
+	if !ok || neg.pkg != latter.terms[0].pkg || !w.s.a.subset(neg.negate(), latter.terms[0]) {
 		return "", false
 	}
 	lt := latter.terms[0]
@@ -577,11 +589,11 @@ func (w *writer) requiresForbidden(a, b int32, aLine, bLine int) (string, bool) 
 	case unknown:
 		sb.WriteString(w.terse(neg, false) + lineRef(priorLine) + " and no versions of " + w.name(lt) + " exist")
 	case latter.kind == causePinned:
-		sb.WriteString(w.terse(neg, false) + lineRef(priorLine) + " but " + w.name(lt) + " is pinned to " + latter.note)
+		sb.WriteString(w.terse(neg, false) + lineRef(priorLine) + " but " + w.name(lt) + " is pinned to " + w.s.notes[latter.note])
 	case latter.kind == causeNoVersions:
 		sb.WriteString(w.terse(lt, false) + lineRef(priorLine) + " which doesn't match any versions")
-		if latter.note != "" {
-			sb.WriteString(" (" + latter.note + ")")
+		if latter.note != 0 {
+			sb.WriteString(" (" + w.s.notes[latter.note] + ")")
 		}
 	default:
 		sb.WriteString(w.terse(lt, false) + lineRef(priorLine) + " which is forbidden")

@@ -55,40 +55,41 @@ func runCases(t *testing.T, cases []resolveCase) {
 }
 
 // The examples of Dart pub's doc/solver.md, with its expected outcomes.
-func TestSolverMDExamples(t *testing.T) {
-	runCases(t, []resolveCase{
-		{
-			name: "no conflicts",
-			registry: `
+func TestSolverMDExamples(t *testing.T) { runCases(t, solverMDCases) }
+
+var solverMDCases = []resolveCase{
+	{
+		name: "no conflicts",
+		registry: `
 				foo 1.0.0: bar ^1.0.0
 				bar 1.0.0
 				bar 2.0.0`,
-			root: "foo ^1.0.0",
-			want: "bar 1.0.0, foo 1.0.0",
-		},
-		{
-			name: "avoiding a conflict during decision making",
-			registry: `
+		root: "foo ^1.0.0",
+		want: "bar 1.0.0, foo 1.0.0",
+	},
+	{
+		name: "avoiding a conflict during decision making",
+		registry: `
 				foo 1.1.0: bar ^2.0.0
 				foo 1.0.0
 				bar 1.0.0
 				bar 1.1.0
 				bar 2.0.0`,
-			root: "foo ^1.0.0, bar ^1.0.0",
-			want: "bar 1.1.0, foo 1.0.0",
-		},
-		{
-			name: "performing conflict resolution",
-			registry: `
+		root: "foo ^1.0.0, bar ^1.0.0",
+		want: "bar 1.1.0, foo 1.0.0",
+	},
+	{
+		name: "performing conflict resolution",
+		registry: `
 				foo 2.0.0: bar ^1.0.0
 				foo 1.0.0
 				bar 1.0.0: foo ^1.0.0`,
-			root: "foo >=1.0.0",
-			want: "foo 1.0.0",
-		},
-		{
-			name: "conflict resolution with a partial satisfier",
-			registry: `
+		root: "foo >=1.0.0",
+		want: "foo 1.0.0",
+	},
+	{
+		name: "conflict resolution with a partial satisfier",
+		registry: `
 				foo 1.1.0: left ^1.0.0, right ^1.0.0
 				foo 1.0.0
 				left 1.0.0: shared >=1.0.0
@@ -97,24 +98,24 @@ func TestSolverMDExamples(t *testing.T) {
 				shared 1.0.0: target ^1.0.0
 				target 2.0.0
 				target 1.0.0`,
-			root: "foo ^1.0.0, target ^2.0.0",
-			want: "foo 1.0.0, target 2.0.0",
-		},
-		{
-			name: "linear error reporting",
-			registry: `
+		root: "foo ^1.0.0, target ^2.0.0",
+		want: "foo 1.0.0, target 2.0.0",
+	},
+	{
+		name: "linear error reporting",
+		registry: `
 				foo 1.0.0: bar ^2.0.0
 				bar 2.0.0: baz ^3.0.0
 				baz 1.0.0
 				baz 3.0.0`,
-			root: "foo ^1.0.0, baz ^1.0.0",
-			wantErr: "Because every version of foo depends on bar ^2.0.0 which depends on baz ^3.0.0, " +
-				"every version of foo requires baz ^3.0.0.\n" +
-				"So, because root depends on both foo ^1.0.0 and baz ^1.0.0, version solving failed.",
-		},
-		{
-			name: "branching error reporting",
-			registry: `
+		root: "foo ^1.0.0, baz ^1.0.0",
+		wantErr: "Because every version of foo depends on bar ^2.0.0 which depends on baz ^3.0.0, " +
+			"every version of foo requires baz ^3.0.0.\n" +
+			"So, because root depends on both foo ^1.0.0 and baz ^1.0.0, version solving failed.",
+	},
+	{
+		name: "branching error reporting",
+		registry: `
 				foo 1.0.0: a ^1.0.0, b ^1.0.0
 				foo 1.1.0: x ^1.0.0, y ^1.0.0
 				a 1.0.0: b ^2.0.0
@@ -123,17 +124,16 @@ func TestSolverMDExamples(t *testing.T) {
 				x 1.0.0: y ^2.0.0
 				y 1.0.0
 				y 2.0.0`,
-			root: "foo ^1.0.0",
-			wantErr: "" +
-				"    Because foo <1.1.0 depends on a ^1.0.0 which depends on b ^2.0.0, foo <1.1.0 requires b ^2.0.0.\n" +
-				"(1) So, because foo <1.1.0 depends on b ^1.0.0, foo <1.1.0 is forbidden.\n" +
-				"\n" +
-				"    Because foo >=1.1.0 depends on x ^1.0.0 which depends on y ^2.0.0, foo >=1.1.0 requires y ^2.0.0.\n" +
-				"    And because foo >=1.1.0 depends on y ^1.0.0, foo >=1.1.0 is forbidden.\n" +
-				"    And because foo <1.1.0 is forbidden (1), foo is forbidden.\n" +
-				"    So, because root depends on foo ^1.0.0, version solving failed.",
-		},
-	})
+		root: "foo ^1.0.0",
+		wantErr: "" +
+			"    Because foo <1.1.0 depends on a ^1.0.0 which depends on b ^2.0.0, foo <1.1.0 requires b ^2.0.0.\n" +
+			"(1) So, because foo <1.1.0 depends on b ^1.0.0, foo <1.1.0 is forbidden.\n" +
+			"\n" +
+			"    Because foo >=1.1.0 depends on x ^1.0.0 which depends on y ^2.0.0, foo >=1.1.0 requires y ^2.0.0.\n" +
+			"    And because foo >=1.1.0 depends on y ^1.0.0, foo >=1.1.0 is forbidden.\n" +
+			"    And because foo <1.1.0 is forbidden (1), foo is forbidden.\n" +
+			"    So, because root depends on foo ^1.0.0, version solving failed.",
+	},
 }
 
 func TestResolve(t *testing.T) {
@@ -263,6 +263,34 @@ func TestPrereleases(t *testing.T) {
 			wantErr: "Because root depends on pre *, which matches no versions of pre, version solving failed.",
 		},
 		{name: "only prereleases with opt-in", registry: reg, root: "pre >=1.0.0-0", want: "pre 1.0.0-rc.1"},
+	})
+}
+
+// Version numbers too large for the solver's packed release keys take
+// another path through loading, matching and exact lookups.
+func TestWideVersionNumbers(t *testing.T) {
+	reg := `
+		a 1.0.0
+		a 1.2097151.0
+		a 1.2097152.0
+		a 2.0.0
+		a 3.0.2097152
+		a 4194303.0.0
+		a 4194304.0.0
+		a 4194304.0.1-rc.1
+		b 1.0.0: a =4194304.0.0
+		c 1.0.0: a >1.2097151.0 <4194303.0.0
+		d 1.0.0: a =3.0.2097152
+		d 2.0.0: a =3.0.2097153`
+	runCases(t, []resolveCase{
+		{name: "newest", registry: reg, root: "a *", want: "a 4194304.0.0"},
+		{name: "exact wide major", registry: reg, root: "b *", want: "a 4194304.0.0, b 1.0.0"},
+		{name: "range between wide minors", registry: reg, root: "c *", want: "a 3.0.2097152, c 1.0.0"},
+		{name: "below a wide bound", registry: reg, root: "a <4194304.0.0", want: "a 4194303.0.0"},
+		{name: "strictly above a wide minor", registry: reg, root: "a >1.2097152.0 <2.0.1", want: "a 2.0.0"},
+		{name: "caret on a wide minor", registry: reg, root: "a ^1.2097151.0", want: "a 1.2097152.0"},
+		{name: "prerelease of a wide major", registry: reg, root: "a >=4194304.0.1-0", want: "a 4194304.0.1-rc.1"},
+		{name: "exact wide patch, missing one skipped", registry: reg, root: "d *", want: "a 3.0.2097152, d 1.0.0"},
 	})
 }
 
@@ -504,6 +532,15 @@ func TestBadInput(t *testing.T) {
 		src.versions["b"] = append(src.versions["b"], Candidate{Version: semver.MustParse("v1.0.0")})
 		_, err := Resolve(ctx, src, mustReqs(t, "a *"), Options{})
 		if err == nil || !strings.Contains(err.Error(), "version 1.0.0 is listed twice") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("duplicate versions in an ascending list", func(t *testing.T) {
+		src := parseSource(t, reg)
+		src.versions["b"] = []Candidate{{Version: semver.MustParse("1.0.0")}, {Version: semver.MustParse("1.0.0+build.2")}}
+		src.frozen = true // served as listed: ascending but for the repeat
+		_, err := Resolve(ctx, src, mustReqs(t, "a *"), Options{})
+		if err == nil || !strings.Contains(err.Error(), `version 1.0.0+build.2 is listed twice ("1.0.0" and "1.0.0+build.2")`) {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -10,13 +10,24 @@ import (
 )
 
 // assignment is one entry of the partial solution: a decision (cause < 0)
-// or a derivation caused by an incompatibility.
+// or a derivation caused by an incompatibility. Only the accumulated term
+// is stored: the assignment's own term follows from the others (see term),
+// and a solve can hold tens of thousands of assignments at once.
 type assignment struct {
-	pkg   pkgID
-	t     term
-	acc   term // intersection of all assignments of pkg up to this one
+	acc   term // intersection of all assignments of acc.pkg up to this one
 	level int32
 	cause int32
+}
+
+// term returns what assignment a itself says. A derivation is the negation
+// of its cause's term on the package; a decision {v} is its own
+// accumulation, since v is chosen from the versions still allowed.
+func (s *solver) term(a *assignment) term {
+	if a.cause < 0 {
+		return a.acc
+	}
+	t, _ := s.incs.at(a.cause).termFor(a.acc.pkg)
+	return t.negate()
 }
 
 // trail is the partial solution's assignment list, stored in fixed chunks
@@ -59,24 +70,38 @@ type solver struct {
 
 	pkgs   []*pkg
 	byName map[string]pkgID
-	incs   []*incompat
+	incs   incStore
+	notes  []string // incompat notes by index; notes[0] is ""
 	parsed map[string]*parsedConstraint
+	shapes map[int]*shape // by version count
+	last   *pkg           // lookup's last answer
+	labels []string       // term labels by labelID; labels[0] is ""
+	// cur[p] is package p's accumulated term: the acc of its last
+	// assignment, kept here because unit propagation reads it for every
+	// term it looks at, and going through the trail for it cost a chain
+	// of cache misses each time.
+	cur     []curAcc
+	depPool []int32 // every version's dependency incompatibilities, see verState
 
 	trail trail
 	level int32
-	// parked[l] lists incompatibilities taken out of a package's list
-	// because the partial solution contradicted them at level l. They stay
-	// contradicted until level l is backtracked, when they go back. Without
-	// this, unit propagation re-reads every dead incompatibility of a
-	// package on each change, which made long backtracking runs quadratic.
-	parked  [][]parkedInc
-	pending pendingHeap // packages to decide; may hold stale entries
-	gen     int32       // backtrack generation, to push each package once
-	touched []*pkg      // scratch for backtrack
-	queue   []pkgID     // unit propagation work list
-	inProp  []bool
+	// parked lists incompatibilities taken out of a package's list because
+	// the partial solution contradicted them, those of level l from
+	// parkedAt[l] on. They stay contradicted until their level is
+	// backtracked, when they go back. Without this, unit propagation
+	// re-reads every dead incompatibility of a package on each change,
+	// which made long backtracking runs quadratic. One stack, rather than
+	// a list per level, so that it is allocated once.
+	parked   []parkedInc
+	parkedAt []int
+	pending  pendingHeap // packages to decide; may hold stale entries
+	gen      int32       // backtrack generation, to push each package once
+	touched  []*pkg      // scratch for backtrack
+	queue    []pkgID     // unit propagation work list
+	inProp   []bool
 
-	memo []memoSat // scratch for carrySatisfiers, by package
+	conflict conflict // scratch for resolveConflict
+	replay   conflict // scratch for terms
 }
 
 func newSolver(ctx context.Context, src Source, opts Options) (*solver, error) {
@@ -92,27 +117,31 @@ func newSolver(ctx context.Context, src Source, opts Options) (*solver, error) {
 		opts:   opts,
 		byName: map[string]pkgID{},
 		parsed: map[string]*parsedConstraint{},
+		shapes: map[int]*shape{},
 	}
-	s.parked = [][]parkedInc{nil}
+	s.parkedAt = []int{0}
+	s.labels = []string{""}
+	s.notes = []string{""}
+	s.a.alloc(1) // so that no set has id 0, which shape.singles uses for "not built"
 	return s, nil
 }
 
-// addIncompat stores in and indexes it under each of its packages.
-func (s *solver) addIncompat(in *incompat) int32 {
-	id := int32(len(s.incs))
-	s.incs = append(s.incs, in)
-	s.register(id)
-	return id
-}
+// newIncompat stores a new incompatibility, to be filled in. It is kept
+// for the derivation graph; register also indexes it for propagation.
+func (s *solver) newIncompat() (int32, *incompat) { return s.incs.add() }
 
-// store keeps in for the derivation graph without indexing it.
-func (s *solver) store(in *incompat) int32 {
-	s.incs = append(s.incs, in)
-	return int32(len(s.incs) - 1)
+// setNote records extra words for in.
+func (s *solver) setNote(in *incompat, note string) {
+	if note == "" {
+		in.note = 0
+		return
+	}
+	in.note = int32(len(s.notes))
+	s.notes = append(s.notes, note)
 }
 
 func (s *solver) register(id int32) {
-	for _, t := range s.incs[id].terms {
+	for _, t := range s.incs.at(id).terms {
 		p := s.pkgs[t.pkg]
 		p.incs = append(p.incs, id)
 	}
@@ -130,23 +159,24 @@ func (s *solver) solve(rootReqs []Requirement) error {
 		}
 		reqs[i] = nr
 	}
-	root.reqs[0], root.fetched[0] = reqs, true
+	vs := root.state(0)
+	vs.reqs, vs.fetched = reqs, true
 	s.inProp = append(s.inProp, false)
 
-	notRoot := s.a.newIncompat()
+	id, notRoot := s.newIncompat()
 	notRoot.terms, notRoot.kind = []term{{pkg: rootID, pos: false, set: root.all}}, causeRoot
-	s.addIncompat(notRoot)
+	s.register(id)
 	next := rootID
 	stalled := false
 	for {
 		if err := s.ctx.Err(); err != nil {
 			return fmt.Errorf("resolve: %w", err)
 		}
-		before, incs := s.trail.pushed, len(s.incs)
+		before, incs := s.trail.pushed, s.incs.len()
 		if err := s.propagate(next); err != nil {
 			return err
 		}
-		if stalled && s.trail.pushed == before && len(s.incs) == incs {
+		if stalled && s.trail.pushed == before && s.incs.len() == incs {
 			// choose declined a version, and propagation learned nothing
 			// from it: looping further would never end.
 			return fmt.Errorf("resolve: internal error: no progress deciding %s", s.pkgs[next].name)
@@ -163,6 +193,11 @@ func (s *solver) solve(rootReqs []Requirement) error {
 	}
 }
 
+type curAcc struct {
+	t  term
+	ok bool
+}
+
 type relation uint8
 
 const (
@@ -177,13 +212,14 @@ const (
 func (s *solver) relation(in *incompat) (relation, pkgID) {
 	rel, almost := relSatisfied, pkgID(-1)
 	for _, t := range in.terms {
-		acc, ok := s.pkgs[t.pkg].acc(s)
+		c := &s.cur[t.pkg]
+		acc, ok := c.t, c.ok
 		switch {
 		case t.tautology(): // a requirement no known version meets
 			continue
-		case ok && acc.subsetOf(t):
+		case ok && s.a.subset(acc, t):
 			continue
-		case ok && acc.disjointWith(t):
+		case ok && s.a.disjointWith(acc, t):
 			return relContradicted, -1
 		case rel == relSatisfied:
 			rel, almost = relAlmost, t.pkg
@@ -202,7 +238,7 @@ type parkedInc struct {
 // park removes entry i of p's incompatibility list (order is not kept:
 // the last entry takes its place) until the current level is backtracked.
 func (s *solver) park(pk *pkg, i int) {
-	s.parked[s.level] = append(s.parked[s.level], parkedInc{pkg: pk.id, id: pk.incs[i]})
+	s.parked = append(room(s.parked), parkedInc{pkg: pk.id, id: pk.incs[i]})
 	last := len(pk.incs) - 1
 	pk.incs[i] = pk.incs[last]
 	pk.incs = pk.incs[:last]
@@ -240,7 +276,7 @@ func (s *solver) propagate(start pkgID) error {
 		// Parking swaps an already visited entry into place i.
 		for i := len(pk.incs) - 1; i >= 0; i-- {
 			id := pk.incs[i]
-			in := s.incs[id]
+			in := s.incs.at(id)
 			rel, q := s.relation(in)
 			switch rel {
 			case relSatisfied:
@@ -264,7 +300,7 @@ func (s *solver) propagate(start pkgID) error {
 		if err != nil {
 			return err
 		}
-		in := s.incs[learned]
+		in := s.incs.at(learned)
 		rel, q := s.relation(in)
 		if rel != relAlmost {
 			return fmt.Errorf("resolve: internal error: learned incompatibility is not almost satisfied")
@@ -281,9 +317,10 @@ func (s *solver) derive(p pkgID, t term, cause int32) {
 	pk := s.pkgs[p]
 	acc := t
 	if prev, ok := pk.acc(s); ok {
-		acc = intersect(&s.a, prev, t)
+		acc = s.a.intersect(prev, t)
 	}
-	pk.assigns = append(pk.assigns, s.trail.push(assignment{pkg: p, t: t, acc: acc, level: s.level, cause: cause}))
+	pk.assigns = append(pk.assigns, s.trail.push(assignment{acc: acc, level: s.level, cause: cause}))
+	s.cur[p] = curAcc{t: acc, ok: true}
 	if acc.pos && pk.decided < 0 {
 		s.addPending(pk)
 	}
@@ -291,18 +328,12 @@ func (s *solver) derive(p pkgID, t term, cause int32) {
 
 func (s *solver) decide(pk *pkg, v int) {
 	s.level++
-	if len(s.parked) < cap(s.parked) {
-		s.parked = s.parked[:len(s.parked)+1] // reuse the level's old list
-		s.parked[len(s.parked)-1] = s.parked[len(s.parked)-1][:0]
-	} else {
-		s.parked = append(s.parked, nil)
-	}
+	s.parkedAt = append(s.parkedAt, len(s.parked))
+	// choose picked v among the versions pk's accumulated term allows, so
+	// the new accumulation is {v} itself, which s.term relies on.
 	t := term{pkg: pk.id, pos: true, set: pk.single(&s.a, v)}
-	acc := t
-	if prev, ok := pk.acc(s); ok {
-		acc = intersect(&s.a, prev, t)
-	}
-	pk.assigns = append(pk.assigns, s.trail.push(assignment{pkg: pk.id, t: t, acc: acc, level: s.level, cause: -1}))
+	pk.assigns = append(pk.assigns, s.trail.push(assignment{acc: t, level: s.level, cause: -1}))
+	s.cur[pk.id] = curAcc{t: t, ok: true}
 	pk.decided = v
 }
 
@@ -314,7 +345,7 @@ func (s *solver) addPending(pk *pkg) {
 	if !ok || !acc.pos || pk.decided >= 0 {
 		return
 	}
-	s.pending.push(pendingEntry{count: int32(andCount(acc.set, pk.ok)), pkg: pk})
+	s.pending.push(pendingEntry{count: int32(andCount(s.a.of(acc), pk.ok)), pkg: pk})
 }
 
 type pendingEntry struct {
@@ -375,7 +406,7 @@ func (s *solver) backtrack(level int32) {
 	touched := s.touched[:0]
 	for s.trail.n > 0 && s.trail.at(s.trail.n-1).level > level {
 		a := s.trail.pop()
-		pk := s.pkgs[a.pkg]
+		pk := s.pkgs[a.acc.pkg]
 		pk.assigns = pk.assigns[:len(pk.assigns)-1]
 		if a.cause < 0 {
 			pk.decided = -1
@@ -386,17 +417,25 @@ func (s *solver) backtrack(level int32) {
 		}
 	}
 	for _, pk := range touched {
+		if n := len(pk.assigns); n > 0 {
+			s.cur[pk.id] = curAcc{t: s.trail.at(pk.assigns[n-1]).acc, ok: true}
+		} else {
+			s.cur[pk.id] = curAcc{}
+		}
 		s.addPending(pk)
 	}
 	s.touched = touched
-	for l := len(s.parked) - 1; l > int(level); l-- {
-		for _, e := range s.parked[l] {
+	// Levels are restored newest first, each in parking order.
+	end := len(s.parked)
+	for l := len(s.parkedAt) - 1; l > int(level); l-- {
+		for _, e := range s.parked[s.parkedAt[l]:end] {
 			pk := s.pkgs[e.pkg]
 			pk.incs = append(pk.incs, e.id)
 		}
-		s.parked[l] = s.parked[l][:0]
+		end = s.parkedAt[l]
 	}
-	s.parked = s.parked[:level+1]
+	s.parked = s.parked[:end]
+	s.parkedAt = s.parkedAt[:level+1]
 	s.level = level
 }
 
@@ -409,7 +448,7 @@ func (s *solver) satisfier(t term) int32 {
 		return -1
 	}
 	as := s.pkgs[t.pkg].assigns
-	i := sort.Search(len(as), func(i int) bool { return s.trail.at(as[i]).acc.subsetOf(t) })
+	i := sort.Search(len(as), func(i int) bool { return s.a.subset(s.trail.at(as[i]).acc, t) })
 	if i == len(as) {
 		return -1
 	}
@@ -420,58 +459,28 @@ func (s *solver) satisfier(t term) int32 {
 // backjumps, and returns the incompatibility to propagate from; when the
 // root cause is the failure incompatibility it returns *NoSolutionError.
 func (s *solver) resolveConflict(id int32) (int32, error) {
+	c := &s.conflict
+	c.load(s, s.incs.at(id))
 	cur := id
-	// sats[k] is the satisfier of the k-th term of the current
-	// incompatibility. Most terms pass unchanged from one prior cause to
-	// the next, so their satisfiers are carried over instead of searched
-	// again: long resolutions build incompatibilities of hundreds of terms.
-	var sats []int32
 	for {
-		in := s.incs[cur]
-		if in.isFailure() {
+		if c.failure() {
 			return -1, s.noSolution(cur)
 		}
-		if sats == nil {
-			sats = make([]int32, len(in.terms))
-			for k, t := range in.terms {
-				sats[k] = s.satisfier(t)
-			}
-		}
-		sat, prev := int32(-1), int32(-1)
-		var satTerm term
-		for k, t := range in.terms {
-			if t.tautology() {
-				continue
-			}
-			j := sats[k]
-			if j < 0 {
-				return -1, fmt.Errorf("resolve: internal error: conflict term on %s is not satisfied", s.pkgs[t.pkg].name)
-			}
-			if j > sat {
-				if sat > prev {
-					prev = sat
-				}
-				sat, satTerm = j, t
-			} else if j > prev {
-				prev = j
-			}
+		sat, satTerm, prev, err := c.satisfiers(s)
+		if err != nil {
+			return -1, err
 		}
 		a := *s.trail.at(sat)
-		if !a.t.subsetOf(satTerm) {
+		if at := s.term(&a); !s.a.subset(at, satTerm) {
 			// The satisfier only satisfies the term together with earlier
 			// assignments of the same package: the earliest of those that
-			// suffices is a candidate previous satisfier.
-			pk := s.pkgs[a.pkg]
-			for _, j := range pk.assigns {
-				if j >= sat {
-					break
-				}
-				if intersect(&s.a, s.trail.at(j).acc, a.t).subsetOf(satTerm) {
-					if j > prev {
-						prev = j
-					}
-					break
-				}
+			// suffices is a candidate previous satisfier. Accumulated terms
+			// only shrink, so it is found by binary search.
+			as := s.pkgs[a.acc.pkg].assigns
+			before := sort.Search(len(as), func(i int) bool { return as[i] >= sat })
+			k := sort.Search(before, func(i int) bool { return s.a.meetSubset(s.trail.at(as[i]).acc, at, satTerm) })
+			if k < before && as[k] > prev {
+				prev = as[k]
 			}
 		}
 		prevLevel := int32(1)
@@ -480,50 +489,17 @@ func (s *solver) resolveConflict(id int32) (int32, error) {
 		}
 		if a.cause < 0 || prevLevel != a.level {
 			if cur != id {
+				s.incs.at(cur).terms = c.materialize(&s.a)
 				s.register(cur)
 			}
 			s.backtrack(prevLevel)
 			return cur, nil
 		}
-		next := s.a.newIncompat()
-		next.terms, next.kind, next.c1, next.c2 = priorCause(&s.a, in, s.incs[a.cause], a.pkg), causeConflict, cur, a.cause
-		sats = s.carrySatisfiers(in.terms, sats, next.terms)
-		cur = s.store(next)
+		c.resolve(s, s.incs.at(a.cause), a.acc.pkg)
+		nid, next := s.newIncompat()
+		next.kind, next.c1, next.c2, next.pivot = causeConflict, cur, a.cause, a.acc.pkg
+		cur = nid
 	}
-}
-
-// carrySatisfiers returns the satisfiers of terms, reusing those of the
-// terms of old that passed through unchanged (same set, by identity).
-func (s *solver) carrySatisfiers(old []term, oldSats []int32, terms []term) []int32 {
-	for len(s.memo) < len(s.pkgs) {
-		s.memo = append(s.memo, memoSat{})
-	}
-	for k, t := range old {
-		s.memo[t.pkg] = memoSat{t: t, sat: oldSats[k], ok: true}
-	}
-	sats := make([]int32, len(terms))
-	for k, t := range terms {
-		if m := s.memo[t.pkg]; m.ok && m.t.pos == t.pos && sameSet(m.t.set, t.set) {
-			sats[k] = m.sat
-		} else {
-			sats[k] = s.satisfier(t)
-		}
-	}
-	for _, t := range old {
-		s.memo[t.pkg] = memoSat{}
-	}
-	return sats
-}
-
-type memoSat struct {
-	t   term
-	sat int32
-	ok  bool
-}
-
-// sameSet reports that a and b are the very same bitset.
-func sameSet(a, b bitset) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // choose makes the next decision. It picks the undecided package with a
@@ -536,7 +512,7 @@ func (s *solver) choose() (pkgID, bool, error) {
 	for len(s.pending) > 0 {
 		e := s.pending[0]
 		acc, ok := e.pkg.acc(s)
-		if !ok || !acc.pos || e.pkg.decided >= 0 || int32(andCount(acc.set, e.pkg.ok)) != e.count {
+		if !ok || !acc.pos || e.pkg.decided >= 0 || int32(andCount(s.a.of(acc), e.pkg.ok)) != e.count {
 			s.pending.pop()
 			continue
 		}
@@ -546,15 +522,16 @@ func (s *solver) choose() (pkgID, bool, error) {
 	if best == nil {
 		return 0, true, nil
 	}
-	v := andHighest(bestAcc.set, best.ok)
+	v := andHighest(s.a.of(bestAcc), best.ok)
 	if v < 0 {
-		in := s.a.newIncompat()
+		id, in := s.newIncompat()
 		in.terms = append(s.a.termSlice(1), term{pkg: best.id, pos: true, set: bestAcc.set, label: bestAcc.label})
-		in.kind, in.note = causeNoVersions, s.yankedNote(best, bestAcc)
-		s.addIncompat(in)
+		in.kind = causeNoVersions
+		s.setNote(in, s.yankedNote(best, bestAcc))
+		s.register(id)
 		return best.id, false, nil
 	}
-	if l := best.locked; l >= 0 && bestAcc.set.has(l) && best.ok.has(l) {
+	if l := best.locked; l >= 0 && s.a.of(bestAcc).has(l) && best.ok.has(l) {
 		v = l
 	}
 	if best.tried >= 0 && best.tried != v {
@@ -570,7 +547,7 @@ func (s *solver) choose() (pkgID, bool, error) {
 	// Deciding v would immediately satisfy one of its own dependency
 	// incompatibilities: leave it to propagation to rule v out instead.
 	for _, id := range deps {
-		if s.wouldConflict(s.incs[id], best.id, v) {
+		if s.wouldConflict(s.incs.at(id), best.id, v) {
 			return best.id, false, nil
 		}
 	}
@@ -598,7 +575,7 @@ const eagerAfter = 4
 func (s *solver) loadAll(p *pkg) {
 	p.eager = true
 	for i := p.n() - 1; i >= 0; i-- {
-		if p.ok.has(i) && !p.built[i] {
+		if p.ok.has(i) && !p.state(i).built {
 			if _, err := s.dependencies(p, i); err != nil {
 				continue
 			}
@@ -610,7 +587,7 @@ func (s *solver) loadAll(p *pkg) {
 func (s *solver) wouldConflict(in *incompat, p pkgID, v int) bool {
 	for _, t := range in.terms {
 		if t.pkg == p {
-			if t.set.has(v) != t.pos {
+			if s.a.of(t).has(v) != t.pos {
 				return false
 			}
 			continue
@@ -619,7 +596,7 @@ func (s *solver) wouldConflict(in *incompat, p pkgID, v int) bool {
 			continue
 		}
 		acc, ok := s.pkgs[t.pkg].acc(s)
-		if !ok || !acc.subsetOf(t) {
+		if !ok || !s.a.subset(acc, t) {
 			return false
 		}
 	}
@@ -630,15 +607,16 @@ func (s *solver) wouldConflict(in *incompat, p pkgID, v int) bool {
 // matched, so "no versions match" is not a mystery.
 func (s *solver) yankedNote(pk *pkg, t term) string {
 	var c *semver.Constraints
-	if pc, ok := s.parsed[t.label]; ok && t.label != "" {
+	if pc, ok := s.parsed[s.labels[t.label]]; ok && t.label != 0 {
 		c = pc.c
 	}
+	set := s.a.of(t)
 	var ys []string
 	for i, cand := range pk.cands {
 		if !cand.Yanked || pk.ok.has(i) {
 			continue
 		}
-		if t.set.has(i) || (c != nil && c.Check(cand.Version)) {
+		if set.has(i) || (c != nil && c.Check(cand.Version)) {
 			ys = append(ys, cand.Version.String())
 		}
 	}
