@@ -116,7 +116,7 @@ func (h *Host) Apply(ctx context.Context, srcs []Source) (*Result, error) {
 	res := &Result{Failed: map[string]error{}, Versions: map[string]string{}}
 	next := make(map[string]*loaded, len(srcs))
 	changed := false
-	var fresh []*loaded // loaded by this Apply; closed again if the swap does not happen
+	var fresh []*loaded       // loaded by this Apply; closed again if the swap does not happen
 	live := map[string]bool{} // artifacts of this set, whose digests stay remembered
 	defer h.digests.keep(live)
 	for _, src := range srcs {

@@ -32,6 +32,7 @@ type instance struct {
 	pending []byte
 
 	broken bool // it failed a call and must not serve another
+	gated  bool // the call it serves holds a place in skill.run
 
 	// ctx is the context of the call being served, for WASI sleeps, whose
 	// hook gets no context; nil between calls.
@@ -88,12 +89,14 @@ func (inst *instance) sleep(ns int64) {
 	}
 	d := min(time.Duration(ns), maxSleep)
 	if d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-		}
+		inst.offCPU(func() {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		})
 	}
 	inst.s.stopIfDone(ctx)
 }

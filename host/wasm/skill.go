@@ -53,6 +53,7 @@ type skill struct {
 	// calls twice as slow).
 	sem    chan struct{}
 	nested chan struct{}
+	run    *gate // places for outer calls to run guest code (Options.Running)
 	idleMu sync.Mutex
 	idle   []*instance
 
@@ -77,6 +78,7 @@ func (e *Engine) newSkill(ctx context.Context, name string, spec engine.Spec, bi
 		memLimit: spec.MemoryLimit,
 		sem:      make(chan struct{}, e.opts.MaxInstances),
 		nested:   make(chan struct{}, e.opts.InstanceLimit-e.opts.MaxInstances),
+		run:      newGate(e.opts.Running),
 		idle:     make([]*instance, 0, e.opts.MaxInstances),
 	}
 	if s.log == nil {
@@ -184,16 +186,51 @@ type nestedKey struct{ e *Engine }
 // Call implements engine.Skill.
 func (s *skill) Call(ctx context.Context, input []byte) ([]byte, error) {
 	outer := ctx.Value(nestedKey{s.eng}) == nil
+	if outer {
+		// A nested call runs while the call up its chain waits on the
+		// host, which gave that call's place up: it takes none.
+		if s.run.enter(ctx) != nil {
+			return nil, ctxError(ctx, s.name)
+		}
+	}
 	inst, werr := s.acquire(ctx, outer)
 	if werr != nil {
+		if outer {
+			s.run.leave()
+		}
 		return nil, werr
 	}
+	inst.gated = outer
 	out, werr := inst.call(ctx, input)
+	gated := inst.gated
+	inst.gated = false
 	s.release(inst, outer)
+	if gated {
+		s.run.leave()
+	}
 	if werr != nil {
 		return nil, werr
 	}
 	return out, nil
+}
+
+// offCPU runs wait, something a call does on the host (a tool, another
+// skill, a sleep), with the call's place in s.run given up meanwhile.
+//
+// Afterwards the call takes a place back if one is free, and otherwise
+// goes on without one: it must not wait for a place, because the callers
+// holding the places may be waiting for the instance token this call
+// holds. The bound is a matter of speed, not of safety, and is exceeded
+// by at most the calls back from the host at the same moment.
+func (inst *instance) offCPU(wait func()) {
+	if !inst.gated {
+		wait()
+		return
+	}
+	inst.s.run.leave()
+	inst.gated = false
+	wait()
+	inst.gated = inst.s.run.tryEnter()
 }
 
 // Warm implements engine.Skill: it makes a new instance and keeps it.
@@ -387,9 +424,9 @@ func (s *skill) hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	case cb == nil:
 		err = &wire.Error{Code: wire.CodeNotFound, Skill: callee, Message: "the host offers no tools or skills"}
 	case kind == wire.KindTool:
-		out, err = cb.CallTool(ctx, callee, input)
+		inst.offCPU(func() { out, err = cb.CallTool(ctx, callee, input) })
 	default:
-		out, err = cb.CallSkill(ctx, callee, input)
+		inst.offCPU(func() { out, err = cb.CallSkill(ctx, callee, input) })
 	}
 	inst.setPending(out, err)
 	stack[0] = uint64(len(inst.pending))
