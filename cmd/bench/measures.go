@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/skillsdev/skills/reload"
 )
 
 // group is one `go test -bench` invocation: the benchmarks of one package
@@ -319,14 +317,7 @@ func measures() []measure {
 				"version answers (file event, quiet window, hash, cached compile, instantiate, warm, swap); p50 per run, median over runs",
 			Value:  scaled(med("BenchmarkReloadLatency/cached", "p50-ms"), ms),
 			Target: target{Text: "p50 <= 150 ms", MaxValue: 150 * ms},
-			Notes: func(r results) []string {
-				n := p90Note("BenchmarkReloadLatency/cached")(r)
-				if v, ok := r.median("BenchmarkLoadCachedBare", "ns/op"); ok {
-					n = append(n, fmt.Sprintf("floor: the %.0f ms quiet window + wazero's own cached load of a module of this size (%s, host/wasm LoadCachedBare) = %s",
-						float64(reload.DefaultQuiet)/float64(time.Millisecond), fmtDur(v), fmtDur(v+float64(reload.DefaultQuiet))))
-				}
-				return n
-			},
+			Notes:  p90Note("BenchmarkReloadLatency/cached"),
 		},
 		{
 			ID: "reload/uncached", Group: "reload", Needs: []string{"BenchmarkReloadLatency"},
