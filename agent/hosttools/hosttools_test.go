@@ -168,15 +168,17 @@ func TestToolsDeprecation(t *testing.T) {
 		{"no replacement", &host.Deprecation{Message: "unmaintained; copy what you need", Sunset: "2027-01-01"}, []string{"app", "new", "old", "load_skill"},
 			"Reports a version, the old way. (deprecated: unmaintained; copy what you need)"},
 	} {
+		// The first case loads the skills (the shared host may hold other
+		// tests' skills); every later one only changes old's deprecation.
+		first := tc.name == "not deprecated"
 		t.Run(tc.name, func(t *testing.T) {
 			src := old
 			src.Deprecated = tc.dep
-			gen := h.Generation()
 			res, err := h.Apply(context.Background(), append([]host.Source{src}, base...))
 			if err != nil || res.Err() != nil {
 				t.Fatalf("apply: %v %v", err, res.Err())
 			}
-			if len(res.Loaded) > 0 && gen > 1 {
+			if len(res.Loaded) > 0 && !first {
 				t.Fatalf("a change of deprecation reloaded code: %v", res.Loaded)
 			}
 			list := tools.Tools()
