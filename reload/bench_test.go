@@ -73,7 +73,7 @@ func reportLatencies(b *testing.B, lat []time.Duration) {
 // event, the quiet window (DefaultQuiet), hashing, compiling (or reading
 // the compilation cache), instantiating, warming and the swap.
 //
-//	go test -run XXX -bench ReloadLatency -benchtime 20x ./reload/
+//	go test -run '^$' -bench ReloadLatency -benchtime 20x ./reload/
 func BenchmarkReloadLatency(b *testing.B) {
 	v1, err := os.ReadFile(mods["v1"])
 	if err != nil {
@@ -121,7 +121,7 @@ func BenchmarkReloadLatency(b *testing.B) {
 // swapping its module 100 times (compiles cached), and fails if a single
 // call fails. It reports the call rate reached and the reload latency.
 //
-//	go test -run XXX -bench ReloadUnderLoad -benchtime 1x ./reload/
+//	go test -run '^$' -bench ReloadUnderLoad -benchtime 1x ./reload/
 func BenchmarkReloadUnderLoad(b *testing.B) {
 	const reloads = 100
 	v1, err := os.ReadFile(mods["v1"])

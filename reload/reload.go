@@ -301,17 +301,13 @@ func (r *Reloader) cycle(ctx context.Context, cause []string, hold bool) (*Repor
 	for _, in := range r.o.Host.Skills() {
 		current[in.Manifest.Name] = in
 	}
-	final, devDirs, failed, built := r.prepare(ctx, srcs, current)
+	final, dev, devDirs, failed, built := r.prepare(ctx, srcs, current)
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("reload: %w", err)
 	}
 	rep.Built = built
 	r.stats.Builds += len(built)
-	r.dev = r.dev[:0]
-	for _, d := range devDirs {
-		r.dev = append(r.dev, d)
-	}
-	sort.Strings(r.dev)
+	r.dev = dev
 
 	res, err := r.o.Host.Apply(ctx, final)
 	if err != nil {
@@ -335,9 +331,10 @@ func (r *Reloader) cycle(ctx context.Context, cause []string, hold bool) (*Repor
 
 // prepare turns the desired set into what Apply gets: source folders are
 // rebuilt when stale and parsed; one that is gone is left out (the skill was
-// deleted); one that fails keeps the version now serving, if any. devDirs
-// maps the name of each source folder's skill to the folder.
-func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[string]host.Info) (final []host.Source, devDirs map[string]string, failed map[string]error, built []string) {
+// deleted); one that fails keeps the version now serving, if any. dev lists
+// the source folders, to watch; devDirs maps the name of each one's skill to
+// it, to tell the failures of source folders.
+func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[string]host.Info) (final []host.Source, dev []string, devDirs map[string]string, failed map[string]error, built []string) {
 	failed = map[string]error{}
 	devDirs = map[string]string{}
 	for _, s := range srcs {
@@ -348,6 +345,7 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 		if abs, err := filepath.Abs(s.Dir); err == nil {
 			s.Dir = abs
 		}
+		dev = append(dev, s.Dir)
 		name := filepath.Base(s.Dir)
 		if s.Manifest != nil {
 			name = s.Manifest.Name
@@ -385,7 +383,9 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 			continue
 		}
 		if m.Name != name {
-			delete(devDirs, name)
+			if devDirs[name] == s.Dir {
+				delete(devDirs, name)
+			}
 			name = m.Name
 			devDirs[name] = s.Dir
 		}
@@ -406,7 +406,7 @@ func (r *Reloader) prepare(ctx context.Context, srcs []host.Source, current map[
 		final = append(final, s)
 	}
 	sort.Strings(built)
-	return final, devDirs, failed, built
+	return final, dev, devDirs, failed, built
 }
 
 // servingFrom returns the skill now serving from the source folder dir.
