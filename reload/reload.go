@@ -108,7 +108,6 @@ type Report struct {
 	Result *host.Result // what Apply did; nil when the cycle stopped before it
 	Built  []string     // source folders rebuilt, by skill name
 	Events []Event      // the events reported
-	Held   []Event      // failures of source folders held back for Options.Settle (Run only)
 	Cause  []string     // the changed folders that started the cycle (empty for Reload)
 }
 
@@ -280,7 +279,6 @@ func (r *Reloader) cycle(ctx context.Context, cause []string, hold bool) (*Repor
 		}
 		if dir, ok := devDirs[e.Skill]; ok && hold && e.Type == EventReloadFailed && r.o.Settle > 0 {
 			r.held = append(r.held, held{ev: e, dir: dir, since: start, due: time.Now().Add(r.o.Settle)})
-			rep.Held = append(rep.Held, e)
 			return
 		}
 		rep.Events = append(rep.Events, e)
